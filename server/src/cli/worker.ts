@@ -1,0 +1,17 @@
+// Worker thread of the scan pool: reads its share of the files and returns only those the pre-filter keeps.
+import { parentPort, workerData } from 'node:worker_threads';
+import { scanFile, type ScanOutcome } from '../engine/audit';
+
+const { files, maxSize, extraNames } = workerData as { files: string[]; maxSize: number; extraNames: string[] };
+const out: ScanOutcome[] = [];
+let sinceReport = 0;
+for (const f of files) {
+  const r = scanFile(f, maxSize, extraNames);
+  if (r.text !== undefined || r.problem) out.push(r);
+  if (++sinceReport === 512) {
+    parentPort!.postMessage({ type: 'progress', done: sinceReport });
+    sinceReport = 0;
+  }
+}
+parentPort!.postMessage({ type: 'progress', done: sinceReport });
+parentPort!.postMessage({ type: 'result', result: out });

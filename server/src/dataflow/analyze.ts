@@ -1,0 +1,623 @@
+// Path-sensitive analysis of one function: walks the CFG with bounded sets of lock/range/value states, emits observations.
+import { CfgBuilder, type Cfg, type CfgNode, type EdgeKind } from '../cfg/build';
+import { extractOps, conditionIdentifiers, type CallOp, type Op } from './ops';
+import { unwrap, normExpr, namedChildren, type FunctionInfo, type Node } from '../parse/syntax';
+import type { KernelModel, NotifierInfo, LockHelper } from '../kernel/model';
+import { SPIN_LOCK, SPIN_TRYLOCK, SPIN_UNLOCK, LOCKPTR, isPtlExpr } from '../kernel/model';
+import type { LockContract } from '../parse/prepass';
+import {
+  addLock, clampFact, cloneState, pushEvent, removeLock, stateKey, trailToPath, MAX_RANGES,
+  type Ev, type Guard, type State, type Val,
+} from './state';
+import { substituteKey, type Summary, type SummaryLock } from './summary';
+
+export type ObsKind = 'changePte' | 'sleeping' | 'rangeEndUnopened' | 'exitRangeOpen';
+
+export interface Observation {
+  kind: ObsKind;
+  at: Ev;
+  /** Syntax node of the call (or of the function for exit observations). */
+  node: Node;
+  locks: State['locks'];
+  ranges: State['ranges'];
+  pending: Ev | null;
+  path: Ev[];
+  callee?: string;
+  /** Set when the effect comes from a called function's summary. */
+  via?: string;
+  viaPath?: Ev[];
+  notifier?: NotifierInfo;
+}
+
+export interface FunctionAnalysis {
+  fn: FunctionInfo;
+  file: string;
+  cfg: Cfg;
+  observations: Observation[];
+  summary: Summary;
+  incomplete?: string;
+  /** Names of called functions whose summaries were used (non-trivial). */
+  usedSummaries: string[];
+  visits: number;
+  /** Every place a page-table lock is taken or released (for quick-fixes). */
+  lockSites: Array<{ kind: 'lock' | 'unlock'; key: string; ev: Ev }>;
+}
+
+export interface AnalysisContext {
+  model: KernelModel;
+  file: string;
+  text: string;
+  contracts: LockContract[];
+  /** Summary of a called function, computed on demand; undefined for unknown functions. */
+  summaryOf: (name: string) => Summary | undefined;
+  budgetMs: number;
+  maxVisits: number;
+}
+
+const MAX_STATES_PER_NODE = 48;
+
+function posOf(file: string, n: Node, event: Ev['event'], extra?: Partial<Ev>): Ev {
+  const stmt = enclosingStatement(n);
+  return {
+    file,
+    line: n.startPosition.row + 1,
+    column: n.startPosition.column + 1,
+    event,
+    offset: n.startIndex,
+    stmtStart: stmt.startIndex,
+    stmtEnd: stmt.endIndex,
+    ...extra,
+  };
+}
+
+/** The statement (child of a block or case) that contains a node. */
+export function enclosingStatement(n: Node): Node {
+  let cur = n;
+  for (let i = 0; i < 200; i++) {
+    const p = cur.parent;
+    if (!p) return cur;
+    if (p.type === 'compound_statement' || p.type === 'case_statement' || p.type === 'translation_unit' || p.type === 'labeled_statement' ||
+      p.type === 'preproc_if' || p.type === 'preproc_ifdef' || p.type === 'preproc_else' || p.type === 'preproc_elif') return cur;
+    cur = p;
+  }
+  return cur;
+}
+
+/** Analyses one function. */
+export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): FunctionAnalysis {
+  const model = ctx.model;
+  const cfg = new CfgBuilder((n) => model.isNoreturn(n)).build(fn.name, fn.body);
+  const ops: Op[][] = cfg.nodes.map((n) => extractOps(n));
+  const tracked = new Set<string>();
+  for (const n of cfg.nodes) if (n.kind === 'cond' && n.syntax && !n.preproc) conditionIdentifiers(n.syntax, tracked);
+  const ptlVars = new Set<string>();
+  for (const list of ops) for (const op of list) {
+    if (op.k === 'assign' && op.rhs && op.rhs.type === 'call_expression') {
+      const name = op.rhs.childForFieldName('function')?.text ?? '';
+      if (LOCKPTR.has(name) || model.lockHelper(name)?.lockArg === 'return') ptlVars.add(op.target);
+    }
+  }
+  // Pure conditions (no calls, no assignments) seen on a path are facts until one of their variables changes.
+  const condVars = new Map<string, Set<string>>();
+  const condKeyOf = new Map<number, { key: string; negate: boolean } | null>();
+  for (const n of cfg.nodes) {
+    if (n.kind !== 'cond' || !n.syntax || n.preproc) continue;
+    const atom = unwrap(n.syntax);
+    if (hasSideEffects(atom) || atom.type === 'identifier' || atom.type === 'number_literal') { condKeyOf.set(n.id, null); continue; }
+    let text = atom.text.replace(/\s+/g, '');
+    let negate = false;
+    if (atom.type === 'binary_expression' && atom.childForFieldName('operator')?.text === '!=') {
+      text = text.replace('!=', '==');
+      negate = true;
+    }
+    const key = `?${text}`;
+    condKeyOf.set(n.id, { key, negate });
+    const ids = new Set<string>();
+    conditionIdentifiers(atom, ids);
+    for (const id of ids) {
+      let set = condVars.get(id);
+      if (!set) condVars.set(id, (set = new Set()));
+      set.add(key);
+      const base = id.split(/[.>-]/)[0];
+      if (base !== id) {
+        let b = condVars.get(base);
+        if (!b) condVars.set(base, (b = new Set()));
+        b.add(key);
+      }
+    }
+  }
+  const isPtl = (key: string): boolean => isPtlExpr(key) || ptlVars.has(key) || ptlVars.has(key.replace(/^\*/, ''));
+  const observations: Observation[] = [];
+  const obsSeen = new Set<string>();
+  const releasedUnheld = new Set<string>();
+  const usedSummaries = new Set<string>();
+  const exits: State[] = [];
+  const lockSites: FunctionAnalysis['lockSites'] = [];
+  const lockSiteSeen = new Set<string>();
+  const noteSite = (kind: 'lock' | 'unlock', key: string, ev: Ev): void => {
+    const k = `${kind}:${key}:${ev.offset}`;
+    if (lockSiteSeen.has(k)) return;
+    lockSiteSeen.add(k);
+    lockSites.push({ kind, key, ev });
+  };
+
+  const file = ctx.file;
+  const observe = (s: State, kind: ObsKind, at: Ev, node: Node, extra?: Partial<Observation>): void => {
+    const k = `${kind}@${at.line}:${at.column}:${extra?.via ?? ''}:${kind === 'sleeping' ? s.locks.length > 0 : s.ranges.length > 0}`;
+    if (obsSeen.has(k)) return;
+    obsSeen.add(k);
+    observations.push({ kind, at, node, locks: s.locks, ranges: s.ranges, pending: s.pending, path: trailToPath(s.trail), ...extra });
+  };
+
+  // Entry state: locks promised by __releases()/__must_hold() contracts on this function.
+  const init: State = { locks: [], ranges: [], facts: new Map(), pending: null, trail: null };
+  pushEvent(init, posOf(file, fn.node, 'entry', { detail: fn.name }));
+  for (const c of ctx.contracts) {
+    if (c.offset < fn.start || c.offset > fn.bodyStart) continue;
+    if (c.kind === 'releases' || c.kind === 'must_hold') {
+      const key = normExpr(c.lock);
+      const ev = posOf(file, fn.node, 'lock', { lock: key, detail: `held on entry (__${c.kind}(${c.lock}))` });
+      addLock(init, { key, site: ev, onEntry: true });
+      pushEvent(init, ev);
+    }
+  }
+
+  /** Lock key from a helper argument: a struct holding the lock (field), a pointer to the lock pointer (&ptl), or the lock pointer. */
+  const lockKeyFromArg = (arg: Node | undefined, field?: string, lockPointer = false): string | undefined => {
+    if (!arg) return undefined;
+    const t = arg.text.replace(/\s+/g, '');
+    if (field) return t.startsWith('&') ? normExpr(`${t.slice(1)}.${field}`) : normExpr(`(${t})->${field}`);
+    if (lockPointer) return normExpr(t);
+    return t.startsWith('&') ? normExpr(t) : normExpr(`*(${t})`);
+  };
+
+  const acquire = (s: State, key: string, n: Node, name: string, guard: Guard | undefined, via?: string): void => {
+    const ev = posOf(file, n, 'lock', { lock: key, detail: `${name}() takes ${key}`, via });
+    addLock(s, { key, site: ev, guard });
+    pushEvent(s, ev);
+    noteSite('lock', key, ev);
+  };
+  const release = (s: State, key: string, n: Node, name: string, via?: string): void => {
+    const held = removeLock(s, key);
+    const ev = posOf(file, n, 'unlock', { lock: key, detail: `${name}() releases ${key}`, via });
+    noteSite('unlock', key, ev);
+    if (!held) {
+      if (isPtl(key) || via) releasedUnheld.add(key);
+      return;
+    }
+    pushEvent(s, ev);
+  };
+  const guardFor = (op: CallOp, returns: LockHelper['returns'], nodeId: number): Guard | undefined => {
+    if (returns === 'always') return undefined;
+    const polarity = returns === 'zero' ? 'falsy' : 'truthy';
+    if (op.isCondAtom) return { node: nodeId, polarity };
+    if (op.lhs) return { v: op.lhs, polarity };
+    return undefined;
+  };
+
+  const notifierCall = (s: State, op: CallOp, info: NotifierInfo, nodeId: number): void => {
+    const n = op.node;
+    if (info.role === 'change_pte') {
+      const ev = posOf(file, n, 'set_pte_at_notify', { callee: info.name, detail: `${info.name}()` });
+      pushEvent(s, ev);
+      if (s.ranges.length > 0) {
+        if (!s.pending) s.pending = ev;
+      }
+      observe(s, 'changePte', ev, n, { callee: info.name, notifier: info });
+      return;
+    }
+    const evKind = info.role === 'range_start' ? 'range_start' : info.role === 'range_end' ? 'range_end' : /clear_flush.*_notify$/.test(info.name) && !/young/.test(info.name) ? 'clear_flush_notify' : 'notifier_call';
+    const ev = posOf(file, n, evKind, { callee: info.name, maySleep: info.maySleep, detail: info.expansion ? `${info.name}() (${info.expansion})` : `${info.name}()` });
+    pushEvent(s, ev);
+    if (info.maySleep) observe(s, 'sleeping', ev, n, { callee: info.name, notifier: info });
+    if (info.role === 'range_start') {
+      if (s.ranges.length < MAX_RANGES) s.ranges = s.ranges.concat([{ site: ev }]);
+      // Old API range_start(mm, start, end): the range is non-empty, which later `if (end > start)` tests rely on.
+      if (op.args.length === 3) {
+        const a = op.args[1].type === 'identifier' ? op.args[1].text : undefined;
+        const b = op.args[2].type === 'identifier' ? op.args[2].text : undefined;
+        if (a && b && tracked.has(a) && tracked.has(b)) {
+          s.facts.set(a, `R${nodeId}:lo`);
+          s.facts.set(b, `R${nodeId}:hi`);
+        }
+      }
+    } else if (info.role === 'range_end') {
+      if (s.ranges.length > 0) {
+        s.ranges = s.ranges.slice(0, -1);
+        if (s.ranges.length === 0) s.pending = null;
+      } else observe(s, 'rangeEndUnopened', ev, n, { callee: info.name });
+    }
+  };
+
+  const applySummary = (s: State, op: CallOp, sum: Summary, nodeId: number): void => {
+    const n = op.node;
+    const args = op.args.map((a) => a.text);
+    const callEv = posOf(file, n, 'call', { callee: sum.name, detail: `${sum.name}()` });
+    pushEvent(s, callEv);
+    if (sum.sleeps) {
+      const ev = posOf(file, n, 'notifier_call', { callee: sum.sleeps.callee, maySleep: true, via: sum.name, detail: `${sum.name}() calls ${sum.sleeps.callee}() (line ${sum.sleeps.site.line})` });
+      pushEvent(s, ev);
+      observe(s, 'sleeping', ev, n, { callee: sum.sleeps.callee, via: sum.name, viaPath: sum.sleeps.path });
+    }
+    if (sum.rangeDelta < 0) {
+      const ev = posOf(file, n, 'range_end', { via: sum.name, detail: `${sum.name}() ends the range` });
+      pushEvent(s, ev);
+      if (s.ranges.length > 0) {
+        s.ranges = s.ranges.slice(0, -1);
+        if (s.ranges.length === 0) s.pending = null;
+      } else observe(s, 'rangeEndUnopened', ev, n, { callee: sum.name, via: sum.name });
+    }
+    if (sum.changePte) {
+      const ev = posOf(file, n, 'set_pte_at_notify', { via: sum.name, callee: 'set_pte_at_notify', detail: `${sum.name}() calls set_pte_at_notify() (line ${sum.changePte.site.line})` });
+      pushEvent(s, ev);
+      if (s.ranges.length > 0 && !s.pending) s.pending = ev;
+      observe(s, 'changePte', ev, n, { callee: sum.name, via: sum.name, viaPath: sum.changePte.path });
+    }
+    for (const r of sum.releases) {
+      const key = substituteKey(r, args, op.lhs, sum.name, normExpr);
+      release(s, key, n, sum.name, sum.name);
+    }
+    for (const a of sum.acquires) {
+      const key = substituteKey(a.key, args, op.lhs, sum.name, normExpr);
+      const returns: LockHelper['returns'] = a.cond === 'always' ? 'always' : a.cond === 'zero' ? 'zero' : 'pointer';
+      acquire(s, key, n, sum.name, guardFor(op, returns, nodeId), sum.name);
+    }
+    if (sum.rangeDelta > 0) {
+      const ev = posOf(file, n, 'range_start', { via: sum.name, detail: `${sum.name}() opens a range and returns with it open` });
+      pushEvent(s, ev);
+      if (s.ranges.length < MAX_RANGES) s.ranges = s.ranges.concat([{ site: ev }]);
+    }
+  };
+
+  const applyCall = (s: State, op: CallOp, nodeId: number): void => {
+    const name = op.name;
+    const info = model.notifier(name);
+    if (info) return notifierCall(s, op, info, nodeId);
+    const lh = model.lockHelper(name);
+    if (lh) {
+      if (lh.releasesFirst) {
+        const k = lockKeyFromArg(op.args[lh.lockArg as number], lh.field);
+        if (k && s.locks.some((l) => l.key === k)) release(s, k, op.node, name);
+      }
+      const key = lh.lockArg === 'return' ? op.lhs ?? `${name}()` : lockKeyFromArg(op.args[lh.lockArg], lh.field);
+      if (key) acquire(s, key, op.node, name, guardFor(op, lh.returns, nodeId));
+      return;
+    }
+    const uh = model.unlockHelper(name);
+    if (uh) {
+      const key = lockKeyFromArg(op.args[uh.lockArg], uh.field, true);
+      if (key) release(s, key, op.node, name);
+      return;
+    }
+    if (SPIN_LOCK.has(name) || SPIN_TRYLOCK.has(name)) {
+      const key = op.args[0] ? normExpr(op.args[0].text) : '';
+      if (key && isPtl(key)) acquire(s, key, op.node, name, SPIN_TRYLOCK.has(name) ? guardFor(op, 'bool', nodeId) : undefined);
+      return;
+    }
+    if (SPIN_UNLOCK.has(name)) {
+      const key = op.args[0] ? normExpr(op.args[0].text) : '';
+      if (key && (isPtl(key) || s.locks.some((l) => l.key === key))) release(s, key, op.node, name);
+      return;
+    }
+    const sum = ctx.summaryOf(name);
+    if (sum && (sum.acquires.length || sum.releases.length || sum.rangeDelta || sum.changePte || sum.sleeps)) {
+      usedSummaries.add(name);
+      applySummary(s, op, sum, nodeId);
+    }
+  };
+
+  const evalVal = (s: State, e: Node | null): Val | undefined => {
+    if (!e) return undefined;
+    const x = unwrap(e);
+    switch (x.type) {
+      case 'number_literal': {
+        const v = Number(x.text.replace(/[uUlL]+$/, ''));
+        return Number.isFinite(v) ? clampFact(v) : undefined;
+      }
+      case 'true': return 1;
+      case 'false': return 0;
+      case 'null': return 0;
+      case 'identifier':
+        if (x.text === 'NULL' || x.text === 'false') return 0;
+        if (x.text === 'true') return 1;
+        return s.facts.get(x.text);
+      case 'field_expression':
+        return s.facts.get(normExpr(x.text));
+      case 'unary_expression': {
+        const op = x.child(0)?.text;
+        const v = evalVal(s, x.childForFieldName('argument'));
+        if (typeof v !== 'number') return undefined;
+        if (op === '!') return v ? 0 : 1;
+        if (op === '-') return clampFact(-v);
+        return undefined;
+      }
+      case 'cast_expression':
+        return evalVal(s, x.childForFieldName('value'));
+      case 'assignment_expression':
+        return evalVal(s, x.childForFieldName('left'));
+      case 'binary_expression': {
+        const op = x.childForFieldName('operator')?.text ?? '';
+        const a = evalVal(s, x.childForFieldName('left'));
+        const b = evalVal(s, x.childForFieldName('right'));
+        if (a === undefined || b === undefined) return undefined;
+        return compare(op, a, b);
+      }
+      default:
+        return undefined;
+    }
+  };
+
+  const applyAssign = (s: State, op: Extract<Op, { k: 'assign' }>): void => {
+    const t = op.target;
+    const affected = condVars.get(t) ?? condVars.get(t.split(/[.>-]/)[0]);
+    if (affected) for (const k of affected) s.facts.delete(k);
+    // A re-assigned guard variable no longer says whether the lock is held: assume it is.
+    if (s.locks.some((l) => l.guard?.v === t) && !(op.rhs && op.rhs.type === 'call_expression')) {
+      s.locks = s.locks.map((l) => (l.guard?.v === t ? { ...l, guard: undefined } : l));
+    }
+    if (!tracked.has(t)) return;
+    let v: Val | undefined;
+    if (op.op === '=' && op.rhs) v = evalVal(s, op.rhs);
+    else if (op.op === '++' || op.op === '--' || op.op === '+=' || op.op === '-=') {
+      const cur = s.facts.get(t);
+      const d = op.op === '++' ? 1 : op.op === '--' ? -1 : typeof (op.rhs && evalVal(s, op.rhs)) === 'number' ? (evalVal(s, op.rhs) as number) * (op.op === '+=' ? 1 : -1) : undefined;
+      v = typeof cur === 'number' && d !== undefined ? clampFact(cur + d) : undefined;
+    }
+    if (v === undefined) s.facts.delete(t);
+    else s.facts.set(t, v);
+  };
+
+  const applyReturn = (s: State, value: Node | null): void => {
+    if (!value) { s.ret = 'void'; return; }
+    const x = unwrap(value);
+    if (x.type === 'identifier') {
+      const g = s.locks.find((l) => l.guard?.v === x.text);
+      if (g) { s.ret = `g:${g.guard!.polarity}:${x.text}`; return; }
+      if (s.locks.some((l) => l.key === x.text)) { s.ret = `lock:${x.text}`; return; }
+    }
+    const v = evalVal(s, x);
+    s.ret = v === undefined ? 'unknown' : typeof v === 'number' ? (v === 0 ? 'zero' : 'nonzero') : 'unknown';
+  };
+
+  const transfer = (s: State, n: CfgNode): void => {
+    if (n.kind === 'goto') pushEvent(s, { file, line: n.line, column: (n.syntax?.startPosition.column ?? 0) + 1, event: 'goto', detail: n.label });
+    for (const op of ops[n.id]) {
+      if (op.k === 'call') applyCall(s, op, n.id);
+      else if (op.k === 'assign') applyAssign(s, op);
+      else applyReturn(s, op.value);
+    }
+    if (n.kind === 'return' && n.syntax) pushEvent(s, posOf(file, n.syntax, 'return', { detail: n.label }));
+  };
+
+  /** Applies what taking edge `kind` out of cond node `n` tells; false when the edge is impossible in this state. */
+  const branch = (s: State, n: CfgNode, kind: EdgeKind): boolean => {
+    const truth = kind === 'true';
+    // Locks whose guard is this condition's helper call.
+    if (s.locks.some((l) => l.guard?.node === n.id)) {
+      s.locks = s.locks.flatMap((l) => {
+        if (l.guard?.node !== n.id) return [l];
+        const held = (l.guard.polarity === 'truthy') === truth;
+        return held ? [{ ...l, guard: undefined }] : [];
+      });
+    }
+    if (!n.syntax || n.preproc) return true;
+    const atom = unwrap(n.syntax);
+    // Which variable is tested, and is it tested for truth (x, x != NULL) or falsity (x == NULL)?
+    let tested: string | undefined;
+    let testTruth = truth;
+    if (atom.type === 'identifier' || atom.type === 'field_expression') tested = normExpr(atom.text);
+    else if (atom.type === 'assignment_expression') tested = normExpr(atom.childForFieldName('left')?.text ?? '');
+    else if (atom.type === 'binary_expression') {
+      const op = atom.childForFieldName('operator')?.text;
+      const l = atom.childForFieldName('left');
+      const r = atom.childForFieldName('right');
+      const isNull = (x: Node | null): boolean => !!x && (x.text === 'NULL' || x.text === '0' || x.type === 'null');
+      if ((op === '==' || op === '!=') && l && r && (isNull(r) || isNull(l))) {
+        const v = isNull(r) ? l : r;
+        tested = normExpr(unwrap(v).type === 'assignment_expression' ? unwrap(v).childForFieldName('left')?.text ?? '' : v.text);
+        testTruth = op === '!=' ? truth : !truth;
+      }
+    }
+    if (tested && s.locks.some((l) => l.guard?.v === tested)) {
+      s.locks = s.locks.flatMap((l) => {
+        if (l.guard?.v !== tested) return [l];
+        const held = (l.guard.polarity === 'truthy') === testTruth;
+        return held ? [{ ...l, guard: undefined }] : [];
+      });
+    }
+    const ck = condKeyOf.get(n.id);
+    if (ck) {
+      const known = s.facts.get(ck.key);
+      const want = ck.negate ? !truth : truth;
+      if (typeof known === 'number') {
+        if ((known !== 0) !== want) return false;
+      } else s.facts.set(ck.key, want ? 1 : 0);
+    }
+    const v = evalVal(s, atom);
+    if (typeof v === 'number') {
+      if ((v !== 0) !== truth) return false;
+    } else if (tested && tracked.has(tested) && !testTruth) {
+      const cur = s.facts.get(tested);
+      if (typeof cur === 'string') return false; // a symbolic range bound is non-zero
+      s.facts.set(tested, 0);
+    }
+    return true;
+  };
+
+  // Worklist over (node, state), FIFO so the first state to reach a point has one of the shortest paths.
+  const seen: Array<Map<string, true>> = cfg.nodes.map(() => new Map());
+  const queue: Array<[number, State]> = [[cfg.entry, init]];
+  let head = 0;
+  let visits = 0;
+  const t0 = Date.now();
+  let incomplete: string | undefined;
+  while (head < queue.length) {
+    const [id, st] = queue[head++];
+    if (head > 4096 && head * 2 > queue.length) {
+      queue.splice(0, head);
+      head = 0;
+    }
+    visits++;
+    if ((visits & 1023) === 0 && Date.now() - t0 > ctx.budgetMs) {
+      incomplete = `time budget of ${ctx.budgetMs} ms exceeded after ${visits} state visits`;
+      break;
+    }
+    if (visits > ctx.maxVisits) {
+      incomplete = `more than ${ctx.maxVisits} state visits`;
+      break;
+    }
+    const n = cfg.nodes[id];
+    const s = cloneState(st);
+    if (n.kind === 'exit') {
+      exits.push(s);
+      if (s.ranges.length > 0) {
+        const ev = posOf(file, fn.body, 'return', { detail: 'function exit' });
+        ev.line = n.line;
+        ev.column = fn.body.endPosition.column;
+        observe(s, 'exitRangeOpen', s.pending ?? s.ranges[s.ranges.length - 1].site, fn.node, { pending: s.pending });
+      }
+      continue;
+    }
+    transfer(s, n);
+    for (let i = 0; i < n.succ.length; i++) {
+      const e = n.succ[i];
+      const s2 = i === n.succ.length - 1 ? s : cloneState(s);
+      if (n.kind === 'cond') {
+        if (!branch(s2, n, e.kind)) continue;
+        if (!n.preproc || true) pushEvent(s2, { file, line: n.line, column: (n.syntax?.startPosition.column ?? 0) + 1, event: 'branch', detail: `${n.label} -> ${e.kind}` });
+      }
+      let key = stateKey(s2);
+      const bucket = seen[e.to];
+      if (bucket.has(key)) continue;
+      if (bucket.size >= MAX_STATES_PER_NODE) {
+        // Too many distinct value facts here: join by forgetting them.
+        s2.facts = new Map();
+        key = stateKey(s2);
+        if (bucket.has(key)) continue;
+        if (bucket.size >= MAX_STATES_PER_NODE * 4) continue;
+      }
+      bucket.set(key, true);
+      queue.push([e.to, s2]);
+    }
+  }
+
+  return {
+    fn,
+    file,
+    cfg,
+    observations,
+    summary: summarize(fn, file, exits, observations, releasedUnheld, init.locks),
+    incomplete,
+    usedSummaries: [...usedSummaries],
+    visits,
+    lockSites,
+  };
+}
+
+/** True when evaluating the expression may change state (calls, assignments, ++/--). */
+function hasSideEffects(n: Node, depth = 0): boolean {
+  if (depth > 100) return true;
+  const t = n.type;
+  if (t === 'call_expression' || t === 'assignment_expression' || t === 'update_expression' || t === 'compound_statement') return true;
+  const c = n.namedChildCount;
+  for (let i = 0; i < c; i++) {
+    const ch = n.namedChild(i);
+    if (ch && hasSideEffects(ch, depth + 1)) return true;
+  }
+  return false;
+}
+
+function compare(op: string, a: Val, b: Val): Val | undefined {
+  if (typeof a === 'number' && typeof b === 'number') {
+    switch (op) {
+      case '==': return a === b ? 1 : 0;
+      case '!=': return a !== b ? 1 : 0;
+      case '<': return a < b ? 1 : 0;
+      case '>': return a > b ? 1 : 0;
+      case '<=': return a <= b ? 1 : 0;
+      case '>=': return a >= b ? 1 : 0;
+      case '&&': return a && b ? 1 : 0;
+      case '||': return a || b ? 1 : 0;
+      case '+': return clampFact(a + b);
+      case '-': return clampFact(a - b);
+      default: return undefined;
+    }
+  }
+  if (typeof a === 'string' && typeof b === 'string') {
+    if (a === b) return op === '==' || op === '<=' || op === '>=' ? 1 : op === '!=' || op === '<' || op === '>' ? 0 : undefined;
+    const ma = /^(R\d+):(lo|hi)$/.exec(a);
+    const mb = /^(R\d+):(lo|hi)$/.exec(b);
+    if (ma && mb && ma[1] === mb[1]) {
+      // lo < hi for the bounds of one range.
+      const lt = ma[2] === 'lo';
+      switch (op) {
+        case '<': case '<=': case '!=': return op === '!=' ? 1 : lt ? 1 : 0;
+        case '>': case '>=': return lt ? 0 : 1;
+        case '==': return 0;
+        default: return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+function paramRelative(key: string, fn: FunctionInfo): string | undefined {
+  const m = /^(\*?)([A-Za-z_]\w*)(.*)$/.exec(key);
+  if (!m) return undefined;
+  const i = fn.params.indexOf(m[2]);
+  return i >= 0 ? `${m[1]}$${i}${m[3]}` : undefined;
+}
+
+function summarize(fn: FunctionInfo, file: string, exits: State[], obs: Observation[], releasedUnheld: Set<string>, entryLocks: State['locks']): Summary {
+  const acquires: SummaryLock[] = [];
+  const keys = new Map<string, Ev>();
+  for (const s of exits) for (const l of s.locks) if (!l.onEntry && !keys.has(l.key)) keys.set(l.key, l.site);
+  for (const [key, site] of keys) {
+    const holding = exits.filter((s) => s.locks.some((l) => l.key === key));
+    const rel = paramRelative(key, fn) ?? (holding.some((s) => s.ret === `lock:${key}`) ? '$ret' : `opaque:${fn.name}:${key}`);
+    let cond: SummaryLock['cond'];
+    if (holding.length === exits.length && holding.every((s) => !s.locks.find((l) => l.key === key)!.guard)) cond = 'always';
+    else if (holding.every((s) => s.ret === 'zero' || s.ret?.startsWith('g:falsy'))) cond = 'zero';
+    else cond = 'nonzero';
+    acquires.push({ key: rel, cond, site });
+  }
+  const releases: string[] = [];
+  for (const k of releasedUnheld) {
+    const rel = paramRelative(k, fn);
+    if (rel) releases.push(rel);
+  }
+  // Locks held on entry (contracts) and released on some path: the caller's lock.
+  for (const l of entryLocks) {
+    const rel = paramRelative(l.key, fn);
+    if (rel && exits.some((s) => !s.locks.some((x) => x.key === l.key)) && !releases.includes(rel)) releases.push(rel);
+  }
+  let rangeDelta = 0;
+  let rangeSite: Ev | undefined;
+  const open = exits.find((s) => s.ranges.length > 0);
+  if (open) {
+    rangeDelta = 1;
+    rangeSite = open.ranges[open.ranges.length - 1].site;
+  } else {
+    const unopened = obs.find((o) => o.kind === 'rangeEndUnopened');
+    if (unopened) {
+      rangeDelta = -1;
+      rangeSite = unopened.at;
+    }
+  }
+  const cp = obs.find((o) => o.kind === 'changePte' && o.ranges.length === 0);
+  const sl = obs.find((o) => o.kind === 'sleeping' && o.locks.length === 0);
+  return {
+    name: fn.name,
+    file,
+    line: fn.line,
+    isStatic: fn.isStatic,
+    acquires,
+    releases,
+    rangeDelta,
+    rangeSite,
+    changePte: cp ? { site: cp.at, path: cp.path } : undefined,
+    sleeps: sl ? { site: sl.at, callee: sl.callee ?? '', path: sl.path } : undefined,
+  };
+}
+
+export { namedChildren };

@@ -1,0 +1,97 @@
+// Path states of the dataflow: held page-table locks, open invalidate ranges, value facts, and the witness trail.
+import type { PathEvent } from '../engine/types';
+
+/** When a lock is held only if a value says so (pte != NULL, walk() returned true, follow_pte() returned 0). */
+export interface Guard {
+  /** Variable holding the helper's return value. */
+  v?: string;
+  /** CFG node id of the condition whose atom is the helper call. */
+  node?: number;
+  polarity: 'truthy' | 'falsy';
+}
+
+/** A PathEvent plus the offsets of the statement it belongs to (used by quick-fixes, stripped from output). */
+export interface Ev extends PathEvent {
+  stmtStart?: number;
+  stmtEnd?: number;
+  offset?: number;
+}
+
+export interface HeldLock {
+  key: string;
+  site: Ev;
+  guard?: Guard;
+  /** Held on entry (lock contract or caller's lock released here). */
+  onEntry?: boolean;
+}
+
+export interface OpenRange {
+  site: Ev;
+}
+
+export type Val = number | string;
+
+export interface Trail {
+  ev: Ev;
+  prev: Trail | null;
+  len: number;
+}
+
+export interface State {
+  locks: HeldLock[];
+  ranges: OpenRange[];
+  facts: Map<string, Val>;
+  /** A set_pte_at_notify done inside a range that is still open. */
+  pending: Ev | null;
+  /** Return-value class at a return statement: 'zero' | 'nonzero' | 'unknown' | a guard variable. */
+  ret?: string;
+  trail: Trail | null;
+}
+
+export const MAX_RANGES = 3;
+const FACT_MIN = -4;
+const FACT_MAX = 64;
+
+export function clampFact(v: number): number | undefined {
+  return Number.isInteger(v) && v >= FACT_MIN && v <= FACT_MAX ? v : undefined;
+}
+
+export function stateKey(s: State, withFacts = true): string {
+  let k = '';
+  for (const l of s.locks) k += `${l.key}${l.guard ? `?${l.guard.v ?? '#' + l.guard.node}${l.guard.polarity[0]}` : ''}${l.onEntry ? '^' : ''},`;
+  k += `|${s.ranges.length}|${s.pending ? `${s.pending.line}:${s.pending.column}` : ''}|${s.ret ?? ''}|`;
+  if (withFacts && s.facts.size) {
+    const keys = [...s.facts.keys()].sort();
+    for (const f of keys) k += `${f}=${s.facts.get(f)};`;
+  }
+  return k;
+}
+
+export function cloneState(s: State): State {
+  return { locks: s.locks.slice(), ranges: s.ranges.slice(), facts: new Map(s.facts), pending: s.pending, ret: s.ret, trail: s.trail };
+}
+
+export function pushEvent(s: State, ev: Ev): void {
+  s.trail = { ev, prev: s.trail, len: (s.trail?.len ?? 0) + 1 };
+}
+
+export function trailToPath(t: Trail | null): Ev[] {
+  const out: Ev[] = [];
+  for (let c = t; c; c = c.prev) out.push(c.ev);
+  return out.reverse();
+}
+
+export function addLock(s: State, l: HeldLock): void {
+  const locks = s.locks.filter((x) => x.key !== l.key);
+  locks.push(l);
+  locks.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  s.locks = locks;
+}
+
+export function removeLock(s: State, key: string): HeldLock | undefined {
+  const i = s.locks.findIndex((x) => x.key === key);
+  if (i < 0) return undefined;
+  const l = s.locks[i];
+  s.locks = s.locks.slice(0, i).concat(s.locks.slice(i + 1));
+  return l;
+}

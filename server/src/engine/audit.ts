@@ -1,0 +1,132 @@
+// Audit of files and directories on disk: file discovery, pre-filter (optionally in worker threads), kernel version, analysis.
+import { readFileSync } from 'node:fs';
+import { CParser } from '../parse/parser';
+import { Project } from './project';
+import { findFunctions } from '../parse/syntax';
+import { collectFiles, quickScan, readSource, type FileProblem } from './files';
+import { findKernelTree, parseVersion, versionLabel } from '../kernel/version';
+import type { Settings } from '../config';
+import type { AuditResult, KernelVersion } from './types';
+
+export const TOOL_VERSION = '0.1.0';
+
+export interface AuditOptions {
+  settings: Settings;
+  /** "X.Y" from the command line; overrides the tree's Makefile and settings.kernelVersion. */
+  kernelVersion?: string;
+  jobs?: number;
+  /** Called with (done, total) while files are read. */
+  progress?: (done: number, total: number) => void;
+  /** Keep only findings in functions whose lines [start, end] this says are touched (the --diff case). */
+  touched?: (file: string, startLine: number, endLine: number) => boolean;
+  parser?: CParser;
+}
+
+export interface ScanOutcome {
+  file: string;
+  roots: boolean;
+  lockish: boolean;
+  text?: string;
+  problem?: FileProblem;
+}
+
+/** Reads and pre-filters one file: only files that mention a notifier or a page-table lock keep their text. */
+export function scanFile(file: string, maxSize: number, extraNames: string[]): ScanOutcome {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file);
+  } catch (e) {
+    return { file, roots: false, lockish: false, problem: { file, message: `cannot read: ${(e as Error).message}`, fatal: true } };
+  }
+  const q = quickScan(buf, extraNames);
+  if (!q.roots && !q.lockish) return { file, roots: false, lockish: false };
+  const r = readSource(file, maxSize, buf);
+  return { file, ...q, text: r.text, problem: r.problem };
+}
+
+async function scanAll(files: string[], opts: AuditOptions, extraNames: string[]): Promise<ScanOutcome[]> {
+  const jobs = Math.max(1, Math.min(opts.jobs ?? 1, 16));
+  const max = opts.settings.maxFileSize;
+  if (jobs <= 1 || files.length < 200) {
+    const out: ScanOutcome[] = [];
+    for (let i = 0; i < files.length; i++) {
+      out.push(scanFile(files[i], max, extraNames));
+      if (opts.progress && (i & 255) === 0) opts.progress(i, files.length);
+    }
+    return out;
+  }
+  const { runScanWorkers } = await import('../cli/pool');
+  return runScanWorkers(files, jobs, max, extraNames, opts.progress);
+}
+
+export function resolveVersion(paths: string[], opts: { kernelVersion?: string; settings: Settings }): { version: KernelVersion | null; header?: string; problems: string[] } {
+  const problems: string[] = [];
+  const tree = paths.length ? findKernelTree(paths[0]) : null;
+  const wanted = opts.kernelVersion ?? opts.settings.kernelVersion ?? undefined;
+  let version: KernelVersion | null = null;
+  if (wanted) {
+    version = parseVersion(wanted, opts.kernelVersion ? 'option' : 'settings');
+    if (!version) problems.push(`bad kernel version "${wanted}": expected X.Y`);
+  } else if (tree?.version) version = tree.version;
+  return { version, header: tree?.notifierHeader, problems };
+}
+
+/** Audits files and directories; never throws for bad input (problems are reported in `errors`). */
+export async function audit(paths: string[], opts: AuditOptions): Promise<AuditResult & { fatal: boolean; stats: { parsed: number; functions: number; candidates: number } }> {
+  const { files, problems } = collectFiles(paths, opts.settings.exclude);
+  const { version, header, problems: vp } = resolveVersion(paths, opts);
+  const extraNames = opts.settings.notifiers.map((n) => n.name);
+  const scanned = await scanAll(files, opts, extraNames);
+  const parser = opts.parser ?? (await CParser.create());
+  let headerInfo: { text: string; path: string } | undefined;
+  if (header) {
+    try {
+      headerInfo = { text: readFileSync(header, 'utf8'), path: header };
+    } catch {
+      /* the built-in model stays */
+    }
+  }
+  const project = new Project(parser, { settings: opts.settings, kernelVersion: version, header: headerInfo, parseBudgetMs: 20000 });
+  const allProblems: FileProblem[] = [...problems];
+  let candidates = 0;
+  for (const s of scanned) {
+    if (s.problem) allProblems.push(s.problem);
+    if (s.text !== undefined) {
+      project.setFile(s.file, s.text);
+      candidates++;
+    }
+  }
+  const r = project.analyze();
+  let findings = r.findings;
+  let suppressed = r.suppressed;
+  if (opts.touched) {
+    const extents = new Map<string, Map<string, [number, number]>>();
+    const keep = (f: { file: string; function: string; line: number }): boolean => {
+      let m = extents.get(f.file);
+      if (!m) {
+        m = new Map();
+        const parsed = project.parsedFile(f.file);
+        if (parsed) for (const fn of findFunctions(parsed.tree)) m.set(fn.name, [fn.line, fn.node.endPosition.row + 1]);
+        extents.set(f.file, m);
+      }
+      const e = m.get(f.function) ?? [f.line, f.line];
+      return opts.touched!(f.file, e[0], e[1]);
+    };
+    findings = findings.filter(keep);
+    suppressed = suppressed.filter(keep);
+  }
+  const errors = [...allProblems.map((p) => ({ file: p.file, message: p.message })), ...r.errors, ...vp.map((m) => ({ file: '', message: m }))];
+  project.dispose();
+  return {
+    tool: 'notifier-audit',
+    version: TOOL_VERSION,
+    kernelVersion: version ? `${versionLabel(version)} (${version.source})` : versionLabel(null),
+    filesScanned: files.length,
+    findings,
+    suppressed,
+    incomplete: r.incomplete,
+    errors,
+    fatal: allProblems.some((p) => p.fatal) || vp.length > 0,
+    stats: { parsed: r.filesParsed, functions: r.functionsAnalysed, candidates },
+  };
+}

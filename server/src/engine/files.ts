@@ -1,0 +1,119 @@
+// Finding and reading C files safely: recursion, exclusions, binary / oversized / non-UTF-8 detection, textual pre-filter.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+
+export interface FileProblem {
+  file: string;
+  message: string;
+  /** The file could not be analysed at all (I/O error), as opposed to a note. */
+  fatal: boolean;
+}
+
+/** Converts a simple glob (**, *, ?) to a regex over '/'-separated relative paths. */
+export function globToRegex(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === '*' && glob[i + 1] === '*') {
+      re += '.*';
+      i++;
+      if (glob[i + 1] === '/') i++;
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`(^|/)${re}$`);
+}
+
+/** Lists .c and .h files under the given paths. Missing paths are problems; explicit files are taken whatever their extension. */
+export function collectFiles(paths: string[], exclude: string[]): { files: string[]; problems: FileProblem[] } {
+  const files: string[] = [];
+  const problems: FileProblem[] = [];
+  const ex = exclude.map(globToRegex);
+  const seenDirs = new Set<string>();
+  const excluded = (p: string, root: string): boolean => {
+    const rel = relative(root, p).split('\\').join('/');
+    return ex.some((r) => r.test(rel) || r.test(p));
+  };
+  const walk = (dir: string, root: string, depth: number): void => {
+    if (depth > 64) return;
+    let real: string;
+    try {
+      real = resolve(dir);
+    } catch {
+      return;
+    }
+    if (seenDirs.has(real)) return;
+    seenDirs.add(real);
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      problems.push({ file: dir, message: `cannot read directory: ${(e as Error).message}`, fatal: true });
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const p = join(dir, e.name);
+      if (excluded(p, root)) continue;
+      if (e.isDirectory()) walk(p, root, depth + 1);
+      else if ((e.isFile() || e.isSymbolicLink()) && /\.[ch]$/.test(e.name)) files.push(p);
+    }
+  };
+  for (const p of paths) {
+    let st;
+    try {
+      st = statSync(p);
+    } catch (e) {
+      problems.push({ file: p, message: `no such file or directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, fatal: true });
+      continue;
+    }
+    if (st.isDirectory()) walk(p, p, 0);
+    else files.push(p);
+  }
+  return { files, problems };
+}
+
+export interface ReadResult {
+  text?: string;
+  problem?: FileProblem;
+}
+
+/** Reads a file as text; binary, oversized and unreadable files become problems; invalid UTF-8 is read as Latin-1 with a note. */
+export function readSource(file: string, maxSize: number, buf?: Buffer): ReadResult {
+  let b = buf;
+  if (!b) {
+    try {
+      const st = statSync(file);
+      if (st.size > maxSize) return { problem: { file, message: `not analysed: ${st.size} bytes is over the maximum file size of ${maxSize} bytes`, fatal: false } };
+      b = readFileSync(file);
+    } catch (e) {
+      return { problem: { file, message: `cannot read: ${(e as Error).message}`, fatal: true } };
+    }
+  }
+  if (b.length > maxSize) return { problem: { file, message: `not analysed: ${b.length} bytes is over the maximum file size of ${maxSize} bytes`, fatal: false } };
+  const probe = b.subarray(0, 8192);
+  if (probe.indexOf(0) >= 0) return { problem: { file, message: 'not analysed: binary file (contains NUL bytes)', fatal: false } };
+  const text = b.toString('utf8');
+  if (text.includes('\uFFFD') && !isValidUtf8(b)) {
+    return { text: b.toString('latin1'), problem: { file, message: 'not valid UTF-8: analysed as Latin-1', fatal: false } };
+  }
+  return { text };
+}
+
+function isValidUtf8(b: Buffer): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(b);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Byte-level pre-filter: does the buffer mention a notifier (then it is parsed) or a page-table lock (then it may be a callee)? */
+export function quickScan(b: Buffer, extraNames: string[]): { roots: boolean; lockish: boolean } {
+  const roots = b.indexOf('mmu_notifier') >= 0 || b.indexOf('_notify') >= 0 || extraNames.some((n) => b.indexOf(n) >= 0);
+  const lockish = roots || b.indexOf('ptl') >= 0 || b.indexOf('page_table_lock') >= 0 || b.indexOf('pte_offset_map_lock') >= 0;
+  return { roots, lockish };
+}

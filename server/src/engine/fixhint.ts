@@ -1,0 +1,78 @@
+// Computes the facts a quick-fix needs (where to open and close the range, where locals go) from a function's analysis.
+import type { FunctionAnalysis, Observation } from '../dataflow/analyze';
+import type { FixHint } from './types';
+import { callArgs, namedChildren } from '../parse/syntax';
+
+function lineStart(text: string, offset: number): number {
+  const i = text.lastIndexOf('\n', offset - 1);
+  return i + 1;
+}
+
+function lineEnd(text: string, offset: number): number {
+  const i = text.indexOf('\n', offset);
+  return i < 0 ? text.length : i + 1;
+}
+
+function indentAt(text: string, offset: number): string {
+  const s = lineStart(text, offset);
+  return /^[ \t]*/.exec(text.slice(s, s + 200))![0];
+}
+
+export function computeFixHint(fa: FunctionAnalysis, obs: Observation, rule: string, text: string): FixHint | undefined {
+  const body = fa.fn.body;
+  const stmts = namedChildren(body).filter((c) => c.type !== 'comment');
+  let declEnd = body.startIndex + 1;
+  for (const c of stmts) {
+    if (c.type !== 'declaration') break;
+    declEnd = c.endIndex;
+  }
+  const declInsertOffset = lineEnd(text, declEnd);
+  const firstStmt = stmts[0];
+  const indent = firstStmt ? indentAt(text, firstStmt.startIndex) : '\t';
+  const fnText = text.slice(fa.fn.start, fa.fn.end);
+  const vma = /\bvma\b/.test(fnText) ? 'vma' : /\bvmf\b/.test(fnText) ? 'vmf->vma' : /\bpvmw\b/.test(fnText) ? 'pvmw.vma' : undefined;
+  const at = obs.at;
+  const flaggedStmtStart = at.stmtStart ?? at.offset ?? 0;
+  const flaggedStmtEnd = at.stmtEnd ?? flaggedStmtStart;
+  const lock = obs.locks[obs.locks.length - 1];
+  const args = obs.node.type === 'call_expression' && !obs.via ? callArgs(obs.node).map((a) => a.text) : [];
+
+  if (rule === 'unbracketed-change-pte') {
+    const anchor = lock && !lock.onEntry && lock.site.stmtStart !== undefined ? lock.site.stmtStart : flaggedStmtStart;
+    const ends: number[] = [];
+    if (lock && !lock.onEntry) {
+      for (const s of fa.lockSites) {
+        if (s.kind === 'unlock' && s.key === lock.key && (s.ev.stmtStart ?? 0) > anchor) ends.push(lineEnd(text, s.ev.stmtEnd ?? 0));
+      }
+    }
+    if (ends.length === 0) ends.push(lineEnd(text, flaggedStmtEnd));
+    return {
+      kind: 'insert-range',
+      startInsertOffset: lineStart(text, anchor),
+      endInsertOffsets: [...new Set(ends)].sort((a, b) => a - b),
+      declInsertOffset,
+      indent,
+      args,
+      vma,
+    };
+  }
+  if (rule === 'notifier-under-ptl' && lock) {
+    const unlocks = fa.lockSites
+      .filter((s) => s.kind === 'unlock' && s.key === lock.key && (s.ev.stmtStart ?? 0) > flaggedStmtStart)
+      .map((s) => lineEnd(text, s.ev.stmtEnd ?? 0));
+    return {
+      kind: 'move-out-of-lock',
+      startInsertOffset: lineStart(text, lock.site.stmtStart ?? flaggedStmtStart),
+      endInsertOffsets: [...new Set(unlocks)].sort((a, b) => a - b),
+      declInsertOffset,
+      indent,
+      args,
+      stmtStart: lineStart(text, flaggedStmtStart),
+      stmtEnd: lineEnd(text, flaggedStmtEnd),
+      lockStmtOffset: lock.onEntry ? undefined : lineStart(text, lock.site.stmtStart ?? flaggedStmtStart),
+      unlockStmtEndOffsets: [...new Set(unlocks)].sort((a, b) => a - b),
+      vma,
+    };
+  }
+  return undefined;
+}

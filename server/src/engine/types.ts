@@ -1,0 +1,112 @@
+// Public data shapes of the analysis engine: findings, witness paths, results. Shared by CLI, LSP server and simulator.
+
+/** 1-based line, 1-based column counted in UTF-16 code units (as LSP and tree-sitter/wasm report them). */
+export interface SourcePos {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export type PathEventKind =
+  | 'entry' // function entry
+  | 'lock' // a page-table lock is taken (detail: lock expression)
+  | 'unlock' // a page-table lock is released
+  | 'range_start' // mmu_notifier_invalidate_range_start (or a helper that opens one)
+  | 'range_end'
+  | 'set_pte_at_notify' // set_pte_at_notify()/mmu_notifier_change_pte()
+  | 'clear_flush_notify' // ptep_clear_flush_notify() and friends
+  | 'notifier_call' // another notifier call (detail: name, sleeps or not)
+  | 'call' // a call into a function whose summary matters (detail: callee)
+  | 'branch' // a condition and the branch taken (detail: "cond -> true|false")
+  | 'goto' // goto label
+  | 'return' // function exit
+  | 'sleep'; // any other may-sleep call the model knows
+
+export interface PathEvent extends SourcePos {
+  event: PathEventKind;
+  /** Free text: lock expression, callee name, condition text. */
+  detail?: string;
+  /** The lock expression for lock/unlock events (normalised, e.g. "vmf->ptl"). */
+  lock?: string;
+  /** For notifier_call: the called name and whether it may sleep in the kernel version used. */
+  callee?: string;
+  maySleep?: boolean;
+  /** Set when the event happened inside a called function (its name), via a summary. */
+  via?: string;
+}
+
+export interface RelatedInfo extends SourcePos {
+  message: string;
+}
+
+export type Severity = 'error' | 'warning' | 'information' | 'hint';
+
+/** Facts the quick-fix needs, computed by the engine (offsets are UTF-16 offsets into the original text). */
+export interface FixHint {
+  kind: 'insert-range' | 'move-out-of-lock';
+  /** Offset of the start of the statement that takes the lock (or of the flagged statement when no lock). */
+  startInsertOffset: number;
+  /** Offsets just after each statement that releases the lock on a path to exit (or after the flagged statement). */
+  endInsertOffsets: number[];
+  /** Offset just after the last local declaration at the top of the function body (where new locals go). */
+  declInsertOffset: number;
+  /** Indentation of the function body's statements. */
+  indent: string;
+  /** Arguments of the set_pte_at_notify call: [mm, address, ptep, pte]. */
+  args: string[];
+  /** For move-out-of-lock: range of the offending statement and where the lock was taken / released. */
+  stmtStart?: number;
+  stmtEnd?: number;
+  lockStmtOffset?: number;
+  unlockStmtEndOffsets?: number[];
+  /** vma expression in scope, when one is visible (parameter or local named vma / vmf->vma). */
+  vma?: string;
+}
+
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  function: string;
+  message: string;
+  related: RelatedInfo[];
+  path: PathEvent[];
+  /** For suppressed findings: the reason written in the comment. */
+  suppressedReason?: string;
+  fix?: FixHint;
+}
+
+export interface IncompleteInfo {
+  file: string;
+  function: string;
+  line: number;
+  reason: string;
+}
+
+export interface FileError {
+  file: string;
+  message: string;
+}
+
+export interface KernelVersion {
+  major: number;
+  minor: number;
+  sublevel?: number;
+  /** Where the version came from: "option", "Makefile <path>", "default". */
+  source: string;
+}
+
+export interface AuditResult {
+  tool: string;
+  version: string;
+  kernelVersion: string;
+  filesScanned: number;
+  findings: Finding[];
+  suppressed: Finding[];
+  incomplete: IncompleteInfo[];
+  errors: FileError[];
+}

@@ -1,0 +1,210 @@
+// Quick-fix text generation (pure: text + finding + kernel version in, offset edits out): range wrappers, moving a call out of the lock, suppression.
+import type { Finding, KernelVersion } from '../engine/types';
+import { suppressionComment } from '../engine/suppress';
+
+/** An insertion or replacement in UTF-16 offsets of the original text. */
+export interface OffsetEdit {
+  start: number;
+  end: number;
+  newText: string;
+}
+
+export interface FixProposal {
+  title: string;
+  kind: 'quickfix';
+  isPreferred?: boolean;
+  edits: OffsetEdit[];
+}
+
+/** Which range-wrapper API a kernel uses, and the parameter names of mmu_notifier_range_init when there is one. */
+export interface RangeApi {
+  style: 'mmun' | 'range';
+  /** Parameter names of mmu_notifier_range_init (style 'range'), e.g. ["range","event","flags","vma","mm","start","end"]. */
+  initParams?: string[];
+  /** Where the API description came from (shown in the action title). */
+  source: string;
+}
+
+const cmp = (v: KernelVersion, major: number, minor: number): number => v.major - major || v.minor - minor;
+
+/** The range API of a kernel version (without a header): v4.19 and before mmun_start/mmun_end, then three init signatures. */
+export function rangeApiForVersion(v: KernelVersion | null): RangeApi {
+  // Unknown version: the v3.7..v6.9 semantics the engine assumes; the most common modern signature (v5.2..v6.2).
+  if (!v) return { style: 'range', initParams: ['range', 'event', 'flags', 'vma', 'mm', 'start', 'end'], source: 'v5.2+ API (kernel version unknown)' };
+  const label = `v${v.major}.${v.minor}`;
+  if (cmp(v, 4, 20) < 0) return { style: 'mmun', source: `${label} API` };
+  if (cmp(v, 5, 2) < 0) return { style: 'range', initParams: ['range', 'mm', 'start', 'end'], source: `${label} API` };
+  if (cmp(v, 6, 3) < 0) return { style: 'range', initParams: ['range', 'event', 'flags', 'vma', 'mm', 'start', 'end'], source: `${label} API` };
+  return { style: 'range', initParams: ['range', 'event', 'flags', 'mm', 'start', 'end'], source: `${label} API` };
+}
+
+/** Reads mmu_notifier_range_init's parameter names from the tree's include/linux/mmu_notifier.h; undefined when it has none (pre-v4.20). */
+export function rangeApiFromHeader(text: string): RangeApi | undefined {
+  const re = /(?:\bvoid\s+|#\s*define\s+)mmu_notifier_range_init\s*\(([^)]*)\)/g;
+  for (const m of text.matchAll(re)) {
+    const params = m[1]
+      .split(',')
+      .map((p) => p.replace(/\/\*[\s\S]*?\*\//g, '').trim())
+      .map((p) => /([A-Za-z_]\w*)\s*(?:\[\s*\])?$/.exec(p)?.[1] ?? '')
+      .filter(Boolean);
+    if (params.length >= 3 && params.includes('start') && params.includes('end')) {
+      return { style: 'range', initParams: params, source: 'include/linux/mmu_notifier.h' };
+    }
+  }
+  if (/mmu_notifier_invalidate_range_start\s*\(\s*struct\s+mm_struct/.test(text)) return { style: 'mmun', source: 'include/linux/mmu_notifier.h' };
+  return undefined;
+}
+
+/** The API to use: the tree's header when it says, else the version table. */
+export function chooseRangeApi(version: KernelVersion | null, headerText?: string): RangeApi {
+  return (headerText && rangeApiFromHeader(headerText)) || rangeApiForVersion(version);
+}
+
+function lineStartOf(text: string, offset: number): number {
+  return text.lastIndexOf('\n', offset - 1) + 1;
+}
+
+function indentOfLine(text: string, offset: number): string {
+  const s = lineStartOf(text, offset);
+  return /^[ \t]*/.exec(text.slice(s, s + 256))![0];
+}
+
+/** Indentation of the statement ending just before `lineEndOffset` (the line above it). */
+function indentOfPrevLine(text: string, lineEndOffset: number): string {
+  return indentOfLine(text, Math.max(0, lineEndOffset - 1));
+}
+
+/** The text of the function holding `offset` (rough: from the previous line starting with a letter and followed by "{" to the matching "}"). */
+function functionTextAround(text: string, f: Finding): string {
+  const lines = text.split('\n');
+  let s = f.line - 1;
+  while (s > 0 && !/^[A-Za-z_]/.test(lines[s])) s--;
+  let e = f.line - 1;
+  while (e < lines.length - 1 && !/^}/.test(lines[e])) e++;
+  return lines.slice(s, e + 1).join('\n');
+}
+
+function freshName(fnText: string, base: string): string {
+  let n = base;
+  for (let i = 2; new RegExp(`\\b${n}\\b`).test(fnText); i++) n = `${base}${i}`;
+  return n;
+}
+
+/** Quick-fix 1: open an invalidate range before the page-table lock is taken and close it after each unlock. */
+export function insertRangeFix(text: string, f: Finding, api: RangeApi): FixProposal | undefined {
+  const h = f.fix;
+  if (!h || h.kind !== 'insert-range') return undefined;
+  const fnText = functionTextAround(text, f);
+  const mm = h.args[0] ?? (/\bmm\b/.test(fnText) ? 'mm' : h.vma ? `${h.vma}->vm_mm` : 'mm');
+  const addr = h.args[1] ?? (/\baddress\b/.test(fnText) ? 'address' : /\baddr\b/.test(fnText) ? 'addr' : 'address');
+  const addrExpr = /^[\w>.-]+$/.test(addr) ? addr : `(${addr})`;
+  const startIndent = indentOfLine(text, h.startInsertOffset);
+  const edits: OffsetEdit[] = [];
+  let open: string;
+  let close: string;
+  if (api.style === 'mmun') {
+    const s = freshName(fnText, 'mmun_start');
+    const e = freshName(fnText, 'mmun_end');
+    edits.push({ start: h.declInsertOffset, end: h.declInsertOffset, newText: `${h.indent}unsigned long ${s}, ${e};\n` });
+    open =
+      `${startIndent}${s} = ${addrExpr} & PAGE_MASK;\n` +
+      `${startIndent}${e} = ${s} + PAGE_SIZE;\n` +
+      `${startIndent}mmu_notifier_invalidate_range_start(${mm}, ${s}, ${e});\n`;
+    close = `mmu_notifier_invalidate_range_end(${mm}, ${s}, ${e});`;
+  } else {
+    const r = freshName(fnText, 'range');
+    const start = `${addrExpr} & PAGE_MASK`;
+    const values: Record<string, string> = {
+      range: `&${r}`,
+      event: 'MMU_NOTIFY_CLEAR',
+      flags: '0',
+      vma: h.vma ?? 'NULL',
+      mm,
+      start,
+      end: `(${start}) + PAGE_SIZE`,
+      owner: 'NULL',
+    };
+    const params = api.initParams ?? ['range', 'event', 'flags', 'vma', 'mm', 'start', 'end'];
+    const args = params.map((p, i) => values[p] ?? (i === 0 ? `&${r}` : '0'));
+    edits.push({ start: h.declInsertOffset, end: h.declInsertOffset, newText: `${h.indent}struct mmu_notifier_range ${r};\n` });
+    open = `${startIndent}mmu_notifier_range_init(${args.join(', ')});\n${startIndent}mmu_notifier_invalidate_range_start(&${r});\n`;
+    close = `mmu_notifier_invalidate_range_end(&${r});`;
+  }
+  edits.push({ start: h.startInsertOffset, end: h.startInsertOffset, newText: open });
+  for (const off of h.endInsertOffsets) edits.push({ start: off, end: off, newText: `${indentOfPrevLine(text, off)}${close}\n` });
+  return {
+    title: `Wrap in mmu_notifier_invalidate_range_start/end (${api.source})`,
+    kind: 'quickfix',
+    isPreferred: true,
+    edits: normalizeEdits(edits),
+  };
+}
+
+/** Quick-fix 2: move a sleeping notifier call before the lock (a range start) or after the unlock (anything else). */
+export function moveOutOfLockFix(text: string, f: Finding): FixProposal | undefined {
+  const h = f.fix;
+  if (!h || h.kind !== 'move-out-of-lock' || h.stmtStart === undefined || h.stmtEnd === undefined) return undefined;
+  const stmt = text.slice(h.stmtStart, h.stmtEnd);
+  // Only whole simple statements: a line range holding one call statement.
+  if (!/;\s*(\/\*.*\*\/\s*|\/\/.*)?$/.test(stmt.trimEnd()) || /[{}]/.test(stmt)) return undefined;
+  const body = stmt.replace(/^[ \t]+/gm, '').replace(/\n$/, '');
+  const callee = /\b(\w+)\s*\(/.exec(body)?.[1] ?? '';
+  const before = /start/.test(callee);
+  const remove: OffsetEdit = { start: h.stmtStart, end: h.stmtEnd, newText: '' };
+  if (before) {
+    if (h.lockStmtOffset === undefined || h.lockStmtOffset >= h.stmtStart) return undefined;
+    const ind = indentOfLine(text, h.lockStmtOffset);
+    const moved = body.split('\n').map((l) => ind + l).join('\n') + '\n';
+    return {
+      title: `Move ${callee}() before the page-table lock is taken`,
+      kind: 'quickfix',
+      isPreferred: true,
+      edits: normalizeEdits([{ start: h.lockStmtOffset, end: h.lockStmtOffset, newText: moved }, remove]),
+    };
+  }
+  const ends = (h.unlockStmtEndOffsets ?? []).filter((o) => o > h.stmtEnd!);
+  if (ends.length !== 1) return undefined; // several exits: moving would change which paths make the call
+  const ind = indentOfPrevLine(text, ends[0]);
+  const moved = body.split('\n').map((l) => ind + l).join('\n') + '\n';
+  return {
+    title: `Move ${callee}() after the page-table lock is released`,
+    kind: 'quickfix',
+    isPreferred: true,
+    edits: normalizeEdits([remove, { start: ends[0], end: ends[0], newText: moved }]),
+  };
+}
+
+/** Quick-fix 3: an inline suppression comment with a reason on the line above the finding. */
+export function suppressFix(text: string, f: Finding, reason = 'TODO: say why this is safe'): FixProposal {
+  const lines = text.split('\n');
+  let off = 0;
+  for (let i = 0; i < f.line - 1 && i < lines.length; i++) off += lines[i].length + 1;
+  const ind = /^[ \t]*/.exec(lines[f.line - 1] ?? '')![0];
+  return {
+    title: `Suppress ${f.rule} here (with a reason)`,
+    kind: 'quickfix',
+    edits: [{ start: off, end: off, newText: `${ind}${suppressionComment(f.rule, reason)}\n` }],
+  };
+}
+
+/** All fixes for a finding, best first. */
+export function fixesFor(text: string, f: Finding, api: RangeApi): FixProposal[] {
+  const out: FixProposal[] = [];
+  const a = insertRangeFix(text, f, api) ?? moveOutOfLockFix(text, f);
+  if (a) out.push(a);
+  out.push(suppressFix(text, f));
+  return out;
+}
+
+/** Sorts edits by position, keeping the given order for equal positions (LSP applies same-position inserts in array order). */
+function normalizeEdits(edits: OffsetEdit[]): OffsetEdit[] {
+  return edits.map((e, i) => ({ e, i })).sort((a, b) => a.e.start - b.e.start || a.i - b.i).map((x) => x.e);
+}
+
+/** Applies offset edits to a text (for tests and for checking a fix). */
+export function applyEdits(text: string, edits: OffsetEdit[]): string {
+  const sorted = edits.map((e, i) => ({ e, i })).sort((a, b) => b.e.start - a.e.start || b.i - a.i);
+  let out = text;
+  for (const { e } of sorted) out = out.slice(0, e.start) + e.newText + out.slice(e.end);
+  return out;
+}

@@ -1,0 +1,219 @@
+// Kernel API model by version: page-table lock helpers, notifier calls (may they sleep?), *_notify expansions, noreturn calls.
+import type { KernelVersion } from '../engine/types';
+import type { Settings } from '../config';
+
+export type LockReturns = 'pointer' | 'bool' | 'always' | 'zero';
+
+export interface LockHelper {
+  name: string;
+  /** Argument index that receives the lock pointer, or 'return' when the helper returns the lock. */
+  lockArg: number | 'return';
+  /** When the lock is a field of the argument (page_vma_mapped_walk(&pvmw) -> pvmw.ptl). */
+  field?: string;
+  /** pointer: locked iff non-NULL; bool: iff true; zero: iff 0 returned; always. */
+  returns: LockReturns;
+  /** page_vma_mapped_walk drops the lock of the previous step before looking for the next one. */
+  releasesFirst?: boolean;
+}
+
+export interface UnlockHelper {
+  name: string;
+  lockArg: number;
+  field?: string;
+}
+
+export type NotifierRole = 'range_start' | 'range_end' | 'change_pte' | 'other';
+
+export interface NotifierInfo {
+  name: string;
+  role: NotifierRole;
+  maySleep: boolean;
+  /** What the call expands to in this version, for messages ("expands to mmu_notifier_invalidate_page"). */
+  expansion?: string;
+  /** Where the fact came from: built-in model, the audited tree's header, or the user's config. */
+  source: string;
+}
+
+/** Numeric version key: major * 1000 + minor. */
+export const vkey = (major: number, minor: number): number => major * 1000 + minor;
+
+export const DEFAULT_VERSION_LABEL = 'unknown (v3.7 to v6.9 semantics)';
+
+const NORETURN = new Set(['BUG', 'panic', 'do_exit', 'make_task_dead', 'kthread_exit', 'unreachable', '__builtin_unreachable', '__builtin_trap',
+  'machine_halt', 'machine_power_off', 'machine_restart', 'do_group_exit', 'oops_end', 'die', '__noreturn_fn', 'emergency_restart', 'BUG_NORETURN']);
+
+const BUILTIN_LOCK_HELPERS: LockHelper[] = [
+  { name: 'pte_offset_map_lock', lockArg: 3, returns: 'pointer' },
+  { name: '__pte_offset_map_lock', lockArg: 3, returns: 'pointer' },
+  { name: 'get_locked_pte', lockArg: 2, returns: 'pointer' },
+  { name: '__get_locked_pte', lockArg: 2, returns: 'pointer' },
+  { name: 'page_check_address', lockArg: 3, returns: 'pointer' },
+  { name: '__page_check_address', lockArg: 3, returns: 'pointer' },
+  { name: 'page_vma_mapped_walk', lockArg: 0, field: 'ptl', returns: 'bool', releasesFirst: true },
+  { name: 'pmd_lock', lockArg: 'return', returns: 'always' },
+  { name: 'pud_lock', lockArg: 'return', returns: 'always' },
+  { name: 'huge_pte_lock', lockArg: 'return', returns: 'always' },
+  { name: 'pmd_trans_huge_lock', lockArg: 'return', returns: 'pointer' },
+  { name: '__pmd_trans_huge_lock', lockArg: 'return', returns: 'pointer' },
+  { name: 'pud_trans_huge_lock', lockArg: 'return', returns: 'pointer' },
+  { name: 'follow_pte', lockArg: 3, returns: 'zero' },
+  { name: 'follow_pte_pmd', lockArg: 5, returns: 'zero' },
+  { name: 'follow_invalidate_pte', lockArg: 5, returns: 'zero' },
+];
+
+const BUILTIN_UNLOCK_HELPERS: UnlockHelper[] = [
+  { name: 'pte_unmap_unlock', lockArg: 1 },
+  { name: 'page_vma_mapped_walk_done', lockArg: 0, field: 'ptl' },
+];
+
+/** Generic spinlock calls: they take/release a page-table lock only when the lock expression is one. */
+export const SPIN_LOCK = new Set(['spin_lock', 'spin_lock_nested', 'spin_lock_bh', 'spin_lock_irq', 'raw_spin_lock']);
+export const SPIN_TRYLOCK = new Set(['spin_trylock']);
+export const SPIN_UNLOCK = new Set(['spin_unlock', 'spin_unlock_bh', 'spin_unlock_irq', 'raw_spin_unlock']);
+/** Functions that return a page-table lock pointer without taking it. */
+export const LOCKPTR = new Set(['pte_lockptr', 'pmd_lockptr', 'pud_lockptr', 'huge_pte_lockptr', 'ptlock_ptr']);
+
+/** True when a normalised lock expression names a page-table lock. */
+export function isPtlExpr(key: string): boolean {
+  return /(?:^|[.>*])\w*ptl\w*$/.test(key) || /page_table_lock$/.test(key) || /(?:^|[.>*])ptlp?$/.test(key);
+}
+
+function builtinNotifiers(v: number, unknown: boolean): NotifierInfo[] {
+  const src = 'built-in model';
+  const out: NotifierInfo[] = [];
+  const add = (name: string, role: NotifierRole, maySleep: boolean, expansion?: string): void => {
+    out.push({ name, role, maySleep, expansion, source: src });
+  };
+  for (const p of ['', '__']) {
+    add(`${p}mmu_notifier_invalidate_range_start`, 'range_start', true);
+    add(`${p}mmu_notifier_invalidate_range_end`, 'range_end', true);
+  }
+  add('mmu_notifier_invalidate_range_only_end', 'range_end', true);
+  add('mmu_notifier_invalidate_range_start_nonblock', 'range_start', false);
+  // invalidate_page: sleeps from v3.7 (2ec74c3 moved it out of the PTL) until its removal in v4.13.
+  add('mmu_notifier_invalidate_page', 'other', unknown || v >= vkey(3, 7));
+  add('__mmu_notifier_invalidate_page', 'other', unknown || v >= vkey(3, 7));
+  // invalidate_range is called under the PTL by design (v3.19 to v6.5).
+  add('mmu_notifier_invalidate_range', 'other', false);
+  add('__mmu_notifier_invalidate_range', 'other', false);
+  add('mmu_notifier_arch_invalidate_secondary_tlbs', 'other', false);
+  if (unknown || v < vkey(6, 10)) {
+    add('set_pte_at_notify', 'change_pte', false, 'mmu_notifier_change_pte() + set_pte_at()');
+    add('mmu_notifier_change_pte', 'change_pte', false);
+    add('__mmu_notifier_change_pte', 'change_pte', false);
+  }
+  // ptep_clear_flush_notify: invalidate_page before v3.19 (may sleep from v3.7), invalidate_range v3.19..v6.5, plain after.
+  if (!unknown && v < vkey(3, 7)) add('ptep_clear_flush_notify', 'other', false, 'ptep_clear_flush() + mmu_notifier_invalidate_page()');
+  else if (!unknown && v < vkey(3, 19)) add('ptep_clear_flush_notify', 'other', true, 'ptep_clear_flush() + mmu_notifier_invalidate_page()');
+  else if (unknown || v < vkey(6, 6)) add('ptep_clear_flush_notify', 'other', false, 'ptep_clear_flush() + mmu_notifier_invalidate_range()');
+  else add('ptep_clear_flush_notify', 'other', false, 'ptep_clear_flush()');
+  // Pre-v3.13 THP helpers bracketed themselves with range_start/_end.
+  const oldThp = !unknown && v < vkey(3, 13);
+  for (const n of ['pmdp_clear_flush_notify', 'pmdp_splitting_flush_notify']) {
+    add(n, 'other', oldThp, oldThp ? 'mmu_notifier_invalidate_range_start() + pmdp op + mmu_notifier_invalidate_range_end()' : 'pmdp op + mmu_notifier_invalidate_range()');
+  }
+  for (const n of ['pmdp_huge_clear_flush_notify', 'pudp_huge_clear_flush_notify', 'pmdp_huge_get_and_clear_notify']) add(n, 'other', false, 'clear + mmu_notifier_invalidate_range()');
+  for (const n of ['ptep_clear_young_notify', 'pmdp_clear_young_notify', 'ptep_clear_flush_young_notify', 'pmdp_clear_flush_young_notify',
+    'ptep_test_young_notify', 'mmu_notifier_test_young', 'mmu_notifier_clear_young', 'mmu_notifier_clear_flush_young',
+    '__mmu_notifier_test_young', '__mmu_notifier_clear_young', '__mmu_notifier_clear_flush_young']) add(n, 'other', false);
+  for (const n of ['mmu_notifier_range_init', 'mmu_notifier_range_init_owner', 'mmu_notifier_range_init_migrate', 'mmu_notifier_range_blockable',
+    'mmu_notifier_range_update_to_read_only', 'mmu_interval_read_retry', 'mmu_interval_check_retry', 'mmu_interval_set_seq', 'mm_has_notifiers']) add(n, 'other', false);
+  for (const n of ['mmu_notifier_register', '__mmu_notifier_register', 'mmu_notifier_unregister', 'mmu_notifier_get', 'mmu_notifier_get_locked',
+    'mmu_notifier_put', 'mmu_notifier_synchronize', 'mmu_interval_notifier_insert', 'mmu_interval_notifier_insert_locked',
+    'mmu_interval_notifier_remove', 'mmu_interval_read_begin', 'mmu_notifier_release', '__mmu_notifier_release', '__mmu_notifier_mm_destroy']) add(n, 'other', true);
+  return out;
+}
+
+/** The model the analysis runs against: built-ins for the version, then the tree's header, then the user's config. */
+export class KernelModel {
+  readonly v: number;
+  readonly unknown: boolean;
+  readonly label: string;
+  private readonly lockHelpers = new Map<string, LockHelper>();
+  private readonly unlockHelpers = new Map<string, UnlockHelper>();
+  private readonly notifiers = new Map<string, NotifierInfo>();
+  readonly learnedFrom: string[] = [];
+  private namesRe: RegExp | undefined;
+
+  constructor(version: KernelVersion | null, settings?: Settings) {
+    this.unknown = !version;
+    this.v = version ? vkey(version.major, version.minor) : vkey(6, 1);
+    this.label = version ? `${version.major}.${version.minor}${version.sublevel !== undefined ? '.' + version.sublevel : ''} (${version.source})` : DEFAULT_VERSION_LABEL;
+    for (const h of BUILTIN_LOCK_HELPERS) this.lockHelpers.set(h.name, h);
+    for (const h of BUILTIN_UNLOCK_HELPERS) this.unlockHelpers.set(h.name, h);
+    for (const n of builtinNotifiers(this.v, this.unknown)) this.notifiers.set(n.name, n);
+    if (settings) {
+      for (const h of settings.lockHelpers) this.lockHelpers.set(h.name, { name: h.name, lockArg: h.lockArg, returns: h.returns ?? (h.lockArg === 'return' ? 'always' : 'pointer') });
+      for (const h of settings.unlockHelpers) this.unlockHelpers.set(h.name, { name: h.name, lockArg: h.lockArg });
+      for (const n of settings.notifiers) this.notifiers.set(n.name, { name: n.name, role: n.role ?? 'other', maySleep: n.maySleep, source: 'user config' });
+    }
+  }
+
+  /** True for v3.7..v6.9 (or unknown): the window in which an unbracketed set_pte_at_notify is a bug. */
+  get changePteNeedsBracket(): boolean {
+    return this.unknown || (this.v >= vkey(3, 7) && this.v < vkey(6, 10));
+  }
+
+  get beforeV37(): boolean {
+    return !this.unknown && this.v < vkey(3, 7);
+  }
+
+  lockHelper(name: string): LockHelper | undefined {
+    return this.lockHelpers.get(name);
+  }
+  unlockHelper(name: string): UnlockHelper | undefined {
+    return this.unlockHelpers.get(name);
+  }
+  notifier(name: string): NotifierInfo | undefined {
+    return this.notifiers.get(name);
+  }
+  isNoreturn(name: string): boolean {
+    return NORETURN.has(name);
+  }
+
+  /** Learns the *_notify macro expansions of the audited tree from its include/linux/mmu_notifier.h text. */
+  learnHeader(text: string, path: string): void {
+    const re = /^[ \t]*#[ \t]*define[ \t]+(\w+)[ \t]*\(([^)]*)\)((?:[^\n]*\\\r?\n)*[^\n]*)/gm;
+    let learned = 0;
+    for (const m of text.matchAll(re)) {
+      const name = m[1];
+      if (!/_notify$/.test(name) && !/^mmu_notifier_/.test(name)) continue;
+      const body = m[3];
+      const calls = [...body.matchAll(/\b(__?mmu_notifier_\w+|mmu_notifier_\w+)\s*\(/g)].map((x) => x[1]).filter((c) => c !== name);
+      if (calls.length === 0) {
+        // A macro that expands to a plain operation (e.g. CONFIG_MMU_NOTIFIER=n stubs): keep the built-in view.
+        continue;
+      }
+      const sleeping = calls.find((c) => this.notifiers.get(c.replace(/^__/, ''))?.maySleep || /invalidate_range_(start|end)$/.test(c));
+      const changePte = calls.some((c) => /change_pte$/.test(c));
+      const prev = this.notifiers.get(name);
+      if (prev && prev.source === 'user config') continue;
+      // With CONFIG_MMU_NOTIFIER there are two definitions; the one with notifier calls is the one that matters.
+      this.notifiers.set(name, {
+        name,
+        role: changePte ? 'change_pte' : prev?.role ?? 'other',
+        maySleep: !!sleeping && !changePte,
+        expansion: calls.join(' + '),
+        source: path,
+      });
+      learned++;
+    }
+    if (learned) this.learnedFrom.push(`${path} (${learned} macros)`);
+    this.namesRe = undefined;
+  }
+
+  /** Names whose presence makes a function worth analysing. */
+  notifierNames(): string[] {
+    return [...this.notifiers.keys()];
+  }
+
+  allKnownNames(): string[] {
+    return [...this.notifiers.keys(), ...this.lockHelpers.keys(), ...this.unlockHelpers.keys()];
+  }
+
+  /** A regex matching any notifier name (word boundaries), used to select functions to analyse. */
+  notifierRegex(): RegExp {
+    if (!this.namesRe) this.namesRe = new RegExp(`\\b(?:${this.notifierNames().sort((a, b) => b.length - a.length).join('|')})\\b`);
+    return this.namesRe;
+  }
+}

@@ -1,0 +1,118 @@
+// Tree-sitter set-up: web-tree-sitter 0.25.10 runtime with the tree-sitter-c 0.24.1 grammar wasm (copied to dist/ by the build).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Language, Parser, type Edit, type Tree } from 'web-tree-sitter';
+import { prepass, type PrepassResult } from './prepass';
+
+export type { Tree };
+
+/** Finds the folder holding tree-sitter.wasm and tree-sitter-c.wasm: next to the bundle, or in node_modules during development. */
+function wasmDir(explicit?: string): string {
+  const candidates = [explicit, __dirname, join(__dirname, '..', 'dist'), join(__dirname, '..', '..', 'dist')].filter(Boolean) as string[];
+  for (const d of candidates) if (existsSync(join(d, 'tree-sitter-c.wasm')) && existsSync(join(d, 'tree-sitter.wasm'))) return d;
+  throw new Error(`cannot find tree-sitter-c.wasm (looked in ${candidates.join(', ')}); run \`npm run build\``);
+}
+
+let languagePromise: Promise<Language> | undefined;
+
+async function loadLanguage(dir?: string): Promise<Language> {
+  if (!languagePromise) {
+    languagePromise = (async () => {
+      const d = wasmDir(dir);
+      await Parser.init({ locateFile: (name: string) => join(d, name) });
+      return Language.load(join(d, 'tree-sitter-c.wasm'));
+    })();
+  }
+  return languagePromise;
+}
+
+export interface ParsedText {
+  /** The original text (what positions refer to). */
+  text: string;
+  /** The pre-passed text that was parsed (same length). */
+  pre: PrepassResult;
+  tree: Tree;
+}
+
+/** A C parser with the kernel pre-pass; supports incremental re-parse of a changed document. */
+export class CParser {
+  private constructor(private readonly parser: Parser) {}
+
+  static async create(dir?: string): Promise<CParser> {
+    const lang = await loadLanguage(dir);
+    const p = new Parser();
+    p.setLanguage(lang);
+    return new CParser(p);
+  }
+
+  /** Bare parse without the pre-pass (the benchmark baseline). */
+  parseRaw(text: string): Tree {
+    const t = this.parser.parse(text);
+    if (!t) throw new Error('tree-sitter returned no tree');
+    return t;
+  }
+
+  /**
+   * Parses `text`; with `old`, re-uses the old tree: the edit is the common prefix/suffix difference of the two
+   * pre-passed texts (the pre-pass can change text beyond the user's edit, so diffing its output is what is exact).
+   */
+  parse(text: string, old?: ParsedText, deadlineMs?: number): ParsedText {
+    const pre = prepass(text);
+    let oldTree: Tree | null = null;
+    if (old) {
+      const edit = diffEdit(old.pre.text, pre.text);
+      if (!edit) return { text, pre, tree: old.tree };
+      oldTree = old.tree.copy();
+      oldTree.edit(edit);
+    }
+    const start = Date.now();
+    let cancelled = false;
+    const options = deadlineMs
+      ? {
+          progressCallback: () => {
+            if (Date.now() - start > deadlineMs) cancelled = true;
+            return cancelled;
+          },
+        }
+      : undefined;
+    this.parser.reset();
+    const tree = this.parser.parse(pre.text, oldTree, options as never);
+    oldTree?.delete();
+    if (!tree || cancelled) {
+      tree?.delete();
+      this.parser.reset();
+      throw new Error(`parse exceeded its time budget of ${deadlineMs} ms`);
+    }
+    return { text, pre, tree };
+  }
+}
+
+function pointAt(text: string, index: number): { row: number; column: number } {
+  let row = 0;
+  let last = -1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < index; i = text.indexOf('\n', i + 1)) {
+    row++;
+    last = i;
+  }
+  return { row, column: index - last - 1 };
+}
+
+/** The single edit that turns `a` into `b` (common prefix and suffix), or undefined when equal. */
+export function diffEdit(a: string, b: string): Edit | undefined {
+  if (a === b) return undefined;
+  let p = 0;
+  const min = Math.min(a.length, b.length);
+  while (p < min && a.charCodeAt(p) === b.charCodeAt(p)) p++;
+  let s = 0;
+  while (s < min - p && a.charCodeAt(a.length - 1 - s) === b.charCodeAt(b.length - 1 - s)) s++;
+  const oldEnd = a.length - s;
+  const newEnd = b.length - s;
+  return {
+    startIndex: p,
+    oldEndIndex: oldEnd,
+    newEndIndex: newEnd,
+    startPosition: pointAt(a, p),
+    oldEndPosition: pointAt(a, oldEnd),
+    newEndPosition: pointAt(b, newEnd),
+  } as Edit;
+}

@@ -1,0 +1,257 @@
+// Length-preserving kernel pre-pass: rewrites kernel macros tree-sitter-c cannot parse, keeping every offset and line valid.
+
+/** A lock contract annotation found on a function (`__acquires(x)`, `__releases(x)`, `__must_hold(x)`). */
+export interface LockContract {
+  kind: 'acquires' | 'releases' | 'must_hold';
+  lock: string;
+  offset: number;
+}
+
+export interface PrepassResult {
+  text: string;
+  contracts: LockContract[];
+}
+
+const ANNOTATIONS = [
+  '__init', '__exit', '__user', '__rcu', '__iomem', '__percpu', '__force', '__must_check', '__always_inline',
+  'noinline', '__noinline', '__maybe_unused', '__always_unused', '__cold', '__hot', '__weak', '__ref', '__meminit',
+  '__meminitdata', '__initdata', '__initconst', '__exitdata', '__read_mostly', '__bitwise', 'notrace', '__pure',
+  '__latent_entropy', '__init_or_module', '__sched', '__visible', 'asmlinkage', '__ro_after_init', '__kprobes',
+  '__nocfi', '__noreturn', '__packed', '__malloc', '__attribute_const__', '__used', '__safe', '__private',
+  '__cacheline_aligned', '__cacheline_aligned_in_smp', '____cacheline_aligned', '____cacheline_aligned_in_smp',
+  '__randomize_layout', '__no_sanitize_address', 'noinstr', '__deprecated', '__irq_entry', '__lockfunc',
+  '__always_used', '__flatten', '__no_kcsan', '__nostackprotector', '__ref', '__refdata', '__head', '__fastpath_inline',
+  '__must_be_array', '__counted_by_ptr', '__no_profile', '__cpuidle', 'inline_for_performance',
+];
+const ANNOTATIONS_WITH_ARGS = ['__printf', '__scanf', '__aligned', '__section', '__alloc_size', '__counted_by', '__cond_acquires', '__cond_releases', '__assume_aligned', '__diag_ignore', '__nonstring', '__must_hold_shared'];
+const CONTRACTS = ['__acquires', '__releases', '__must_hold'];
+/** Macros whose first argument is a type. */
+const TYPE_FIRST = new Set(['min_t', 'max_t', 'clamp_t', 'clamp_val', 'offsetof', 'sizeof_field', 'typeof_member', 'FIELD_SIZEOF', 'DECLARE_FLEX_ARRAY', 'va_arg_type']);
+/** Macros whose second argument is a type. */
+const TYPE_SECOND = new Set(['container_of', 'container_of_const', 'list_entry', 'list_first_entry', 'list_last_entry', 'list_first_entry_or_null',
+  'list_last_entry_or_null', 'rb_entry', 'rb_entry_safe', 'hlist_entry', 'hlist_entry_safe', 'llist_entry', 'va_arg', 'list_entry_rcu',
+  'list_first_or_null_rcu', 'hlist_entry_rcu', 'container_of_safe', 'READ_ONCE_TYPE']);
+
+const ANN_RE = new RegExp(`\\b(?:${ANNOTATIONS.join('|')})\\b`, 'g');
+const ANN_ARGS_RE = new RegExp(`\\b(?:${ANNOTATIONS_WITH_ARGS.join('|')}|${CONTRACTS.join('|')})\\s*\\(`, 'g');
+const LOOP_RE = /\b([A-Za-z_0-9]*for_each[A-Za-z_0-9]*)\s*\(/g;
+const TYPE_MACRO_RE = /\b([A-Za-z_][A-Za-z_0-9]*)\s*\(/g;
+
+/**
+ * Builds a mask of the text: comments, string and character literals and preprocessor lines become spaces
+ * (newlines kept), so that the rewriting regexes only see code.
+ */
+export function maskText(src: string): { mask: string; directives: Array<{ start: number; end: number }> } {
+  const out: string[] = new Array(src.length);
+  const directives: Array<{ start: number; end: number }> = [];
+  const n = src.length;
+  let i = 0;
+  let lineStart = true;
+  while (i < n) {
+    const c = src.charCodeAt(i);
+    if (c === 10) { out[i] = '\n'; i++; lineStart = true; continue; }
+    if (lineStart && (c === 32 || c === 9)) { out[i] = src[i]; i++; continue; }
+    if (lineStart && c === 35 /* # */) {
+      const start = i;
+      // A directive runs to the end of line, with backslash continuations; comments inside are part of it.
+      while (i < n) {
+        const d = src.charCodeAt(i);
+        if (d === 10) {
+          if (i > 0 && src.charCodeAt(i - 1) === 92) { out[i] = '\n'; i++; continue; }
+          if (i > 1 && src.charCodeAt(i - 1) === 13 && src.charCodeAt(i - 2) === 92) { out[i] = '\n'; i++; continue; }
+          break;
+        }
+        if (d === 47 && src.charCodeAt(i + 1) === 42) {
+          const e = src.indexOf('*/', i + 2);
+          const end = e < 0 ? n : e + 2;
+          for (; i < end; i++) out[i] = src.charCodeAt(i) === 10 ? '\n' : ' ';
+          continue;
+        }
+        out[i] = ' ';
+        i++;
+      }
+      directives.push({ start, end: i });
+      lineStart = false;
+      continue;
+    }
+    lineStart = false;
+    if (c === 47 && src.charCodeAt(i + 1) === 42) {
+      const e = src.indexOf('*/', i + 2);
+      const end = e < 0 ? n : e + 2;
+      for (; i < end; i++) out[i] = src.charCodeAt(i) === 10 ? '\n' : ' ';
+      continue;
+    }
+    if (c === 47 && src.charCodeAt(i + 1) === 47) {
+      while (i < n && src.charCodeAt(i) !== 10) { out[i] = ' '; i++; }
+      continue;
+    }
+    if (c === 34 || c === 39) {
+      out[i] = src[i];
+      i++;
+      while (i < n) {
+        const d = src.charCodeAt(i);
+        if (d === 92 && i + 1 < n) { out[i] = ' '; out[i + 1] = src.charCodeAt(i + 1) === 10 ? '\n' : ' '; i += 2; continue; }
+        if (d === c) { out[i] = src[i]; i++; break; }
+        if (d === 10) break; // unterminated literal: stop at end of line
+        out[i] = ' ';
+        i++;
+      }
+      continue;
+    }
+    out[i] = src[i];
+    i++;
+  }
+  return { mask: out.join(''), directives };
+}
+
+/** Index just past the parenthesis group opening at `open` in the mask, or -1. */
+function matchParen(mask: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < mask.length; i++) {
+    const c = mask.charCodeAt(i);
+    if (c === 40) depth++;
+    else if (c === 41) { depth--; if (depth === 0) return i + 1; }
+    else if (c === 59 || c === 123 || c === 125) { if (depth > 0 && c !== 59) return -1; }
+  }
+  return -1;
+}
+
+/** Splits the argument list inside [open+1, close-1) at top-level commas; returns [start, end) pairs. */
+function splitArgs(mask: string, open: number, close: number): Array<[number, number]> {
+  const args: Array<[number, number]> = [];
+  let depth = 0;
+  let s = open + 1;
+  for (let i = open + 1; i < close - 1; i++) {
+    const c = mask.charCodeAt(i);
+    if (c === 40 || c === 91 || c === 123) depth++;
+    else if (c === 41 || c === 93 || c === 125) depth--;
+    else if (c === 44 && depth === 0) { args.push([s, i]); s = i + 1; }
+  }
+  args.push([s, close - 1]);
+  return args;
+}
+
+function blank(buf: string[], start: number, end: number): void {
+  for (let i = start; i < end; i++) if (buf[i] !== '\n' && buf[i] !== '\r') buf[i] = ' ';
+}
+
+/** Replaces a type argument by "0" padded with spaces, so the call parses as an expression. */
+function neutraliseArg(buf: string[], mask: string, a: [number, number]): void {
+  let s = a[0];
+  while (s < a[1] && /\s/.test(mask[s])) s++;
+  if (s >= a[1]) return;
+  blank(buf, s, a[1]);
+  buf[s] = '0';
+}
+
+/** Length-preserving rewrite of kernel-specific syntax. */
+export function prepass(src: string): PrepassResult {
+  const { mask, directives } = maskText(src);
+  const buf = src.split('');
+  const contracts: LockContract[] = [];
+
+  for (const m of mask.matchAll(ANN_RE)) blank(buf, m.index!, m.index! + m[0].length);
+
+  for (const m of mask.matchAll(ANN_ARGS_RE)) {
+    const open = m.index! + m[0].length - 1;
+    const close = matchParen(mask, open);
+    if (close < 0) continue;
+    const name = m[0].replace(/\s*\($/, '');
+    if (CONTRACTS.includes(name)) {
+      const lock = src.slice(open + 1, close - 1).replace(/\s+/g, '');
+      contracts.push({ kind: name.slice(2) as LockContract['kind'], lock, offset: m.index! });
+    }
+    blank(buf, m.index!, close);
+  }
+
+  for (const m of mask.matchAll(LOOP_RE)) {
+    const name = m[1];
+    const open = m.index! + m[0].length - 1;
+    const close = matchParen(mask, open);
+    if (close < 0) continue;
+    // Only loop heads: the group is followed by a statement, not by ';' ',' ')' or an operator.
+    let j = close;
+    while (j < mask.length && /\s/.test(mask[j])) j++;
+    const next = mask[j];
+    if (next === undefined || ';,)=&|?:+-*/<>.[]'.includes(next)) continue;
+    // Not a function definition or declaration of a for_each helper: preceded by an identifier (a type) means declaration.
+    let k = m.index! - 1;
+    while (k >= 0 && /[ \t]/.test(mask[k])) k--;
+    if (k >= 0 && /[A-Za-z_0-9*]/.test(mask[k])) {
+      const before = mask.slice(Math.max(0, k - 10), k + 1);
+      if (!/\b(else|do|return)$/.test(before)) continue;
+    }
+    const start = m.index!;
+    buf[start] = 'w'; buf[start + 1] = 'h'; buf[start + 2] = 'i'; buf[start + 3] = 'l'; buf[start + 4] = 'e';
+    for (let i = start + 5; i < start + name.length; i++) buf[i] = ' ';
+  }
+
+  for (const m of mask.matchAll(TYPE_MACRO_RE)) {
+    const name = m[1];
+    const first = TYPE_FIRST.has(name);
+    const second = TYPE_SECOND.has(name);
+    if (!first && !second) continue;
+    const open = m.index! + m[0].length - 1;
+    const close = matchParen(mask, open);
+    if (close < 0) continue;
+    const args = splitArgs(mask, open, close);
+    const idx = first ? 0 : 1;
+    if (args.length > idx && (first || args.length >= 3 || name === 'va_arg')) neutraliseArg(buf, mask, args[idx]);
+  }
+
+  rewriteConditionals(src, mask, directives, buf);
+  return { text: buf.join(''), contracts };
+}
+
+interface Branch { dirStart: number; dirEnd: number; kind: string; cond: string }
+
+/**
+ * #if groups whose branches are not each a run of whole statements (unbalanced braces or parentheses, or a branch
+ * that does not end a statement) are reduced to one branch: the first, or the #else of an `#if 0`. Balanced groups
+ * stay, so the CFG can model both branches.
+ */
+function rewriteConditionals(src: string, mask: string, directives: Array<{ start: number; end: number }>, buf: string[]): void {
+  const stack: Branch[][] = [];
+  for (const d of directives) {
+    const text = src.slice(d.start, d.end);
+    const m = /^#\s*(\w+)\s*(.*)$/s.exec(text);
+    if (!m) continue;
+    const kw = m[1];
+    if (kw === 'if' || kw === 'ifdef' || kw === 'ifndef') stack.push([{ dirStart: d.start, dirEnd: d.end, kind: kw, cond: m[2].trim() }]);
+    else if ((kw === 'elif' || kw === 'else' || kw === 'elifdef' || kw === 'elifndef') && stack.length) stack[stack.length - 1].push({ dirStart: d.start, dirEnd: d.end, kind: kw, cond: m[2].trim() });
+    else if (kw === 'endif' && stack.length) {
+      const group = stack.pop()!;
+      group.push({ dirStart: d.start, dirEnd: d.end, kind: 'endif', cond: '' });
+      reduceGroup(mask, group, buf);
+    }
+  }
+}
+
+function isZero(b: Branch): boolean {
+  return b.kind === 'if' && /^0\b/.test(b.cond.replace(/\/\*.*?\*\//g, '').trim());
+}
+
+function reduceGroup(mask: string, group: Branch[], buf: string[]): void {
+  const bodies: Array<[number, number]> = [];
+  for (let i = 0; i + 1 < group.length; i++) bodies.push([group[i].dirEnd, group[i + 1].dirStart]);
+  const balanced = bodies.every(([s, e]) => {
+    let br = 0;
+    let pa = 0;
+    for (let i = s; i < e; i++) {
+      const c = mask.charCodeAt(i);
+      if (c === 123) br++; else if (c === 125) br--; else if (c === 40) pa++; else if (c === 41) pa--;
+      if (br < 0 || pa < 0) return false;
+    }
+    if (br !== 0 || pa !== 0) return false;
+    const body = mask.slice(s, e).trim();
+    return body === '' || /[;}]$/.test(body);
+  });
+  const hasZero = isZero(group[0]);
+  if (balanced && !hasZero) return;
+  // Keep one branch: the first, or for `#if 0` the next one.
+  const keep = hasZero ? 1 : 0;
+  for (let i = 0; i < group.length; i++) {
+    blank(buf, group[i].dirStart, group[i].dirEnd);
+    if (i < bodies.length && i !== keep) blank(buf, bodies[i][0], bodies[i][1]);
+  }
+}

@@ -1,0 +1,38 @@
+// Rule notifier-under-ptl: a notifier call that may sleep, made while a page-table spinlock is held.
+import { rel, type RawFinding, type Rule } from './types';
+
+export const notifierUnderPtl: Rule = {
+  meta: {
+    id: 'notifier-under-ptl',
+    title: 'sleeping notifier call under the page-table lock',
+    introducedBy: '2ec74c3 "mm: move all mmu notifier invocations to be done outside the PT lock" (v3.7); 369ea8242c0f "mm/rmap: update to new mmu_notifier semantic v2" (v4.13)',
+    help:
+      'Finds mmu_notifier_invalidate_range_start()/_end(), invalidate_page (v3.7 to v4.12) and *_notify macros that expand to them, called ' +
+      'on some path while a page-table spinlock is held (pte_offset_map_lock, page_vma_mapped_walk, pmd_lock, huge_pte_lock, ' +
+      'mm->page_table_lock, ...). Those callbacks may sleep (RDMA ODP waits for the device, HMM interval notifiers take sleeping locks): ' +
+      'with CONFIG_DEBUG_ATOMIC_SLEEP the kernel reports "sleeping function called from invalid context", a sleeping callback gives ' +
+      '"scheduling while atomic", and a callback waiting for a thread that spins on the same PTL deadlocks. Silent on the calls allowed under ' +
+      'the lock: set_pte_at_notify/change_pte, *_young_notify, mmu_notifier_invalidate_range() and ptep_clear_flush_notify() (v3.19 to v6.5), ' +
+      'mmu_notifier_range_init().',
+    limits:
+      'Knows the lock helpers of the model and of the config; a lock taken through a function pointer or an unknown wrapper is not seen. ' +
+      'spin_lock() counts only when its lock expression looks like a page-table lock (ptl, page_table_lock, a pte_lockptr() result).',
+  },
+  check(ctx) {
+    const out: RawFinding[] = [];
+    const { fa, model } = ctx;
+    for (const o of fa.observations) {
+      if (o.kind !== 'sleeping' || o.locks.length === 0) continue;
+      const lock = o.locks[o.locks.length - 1];
+      const callee = o.via ? `${o.via}() (which calls ${o.callee}())` : `${o.callee}()`;
+      const exp = o.notifier?.expansion ? ` (expands to ${o.notifier.expansion} in kernel ${model.label})` : '';
+      out.push({
+        rule: 'notifier-under-ptl',
+        obs: o,
+        message: `${callee}${exp} may sleep but is called with the page-table lock ${lock.key} held: sleeping in atomic context (kernel ${model.label})`,
+        related: o.locks.map((l) => rel(l.site, l.onEntry ? `${l.key} held on entry` : `page-table lock ${l.key} taken here`)),
+      });
+    }
+    return out;
+  },
+};

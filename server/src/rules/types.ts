@@ -1,0 +1,46 @@
+// The rule interface: each rule turns the engine's observations of one function into findings.
+import type { FunctionAnalysis, Observation } from '../dataflow/analyze';
+import type { KernelModel } from '../kernel/model';
+import type { Ev } from '../dataflow/state';
+import type { PathEvent, RelatedInfo } from '../engine/types';
+
+export interface RuleMeta {
+  id: string;
+  title: string;
+  /** What it finds, why it matters, the commit behind it, what it cannot see. */
+  help: string;
+  introducedBy: string;
+  limits: string;
+}
+
+export interface RawFinding {
+  rule: string;
+  obs: Observation;
+  message: string;
+  related: RelatedInfo[];
+  /** Dropped when analysed code calls the function: its callers are then checked at their call sites. */
+  deferToCallers?: boolean;
+}
+
+export interface RuleContext {
+  model: KernelModel;
+  fa: FunctionAnalysis;
+}
+
+export interface Rule {
+  meta: RuleMeta;
+  check(ctx: RuleContext): RawFinding[];
+}
+
+export function rel(ev: Ev, message: string): RelatedInfo {
+  return { file: ev.file, line: ev.line, column: ev.column, message };
+}
+
+/** The public form of a witness path: internal offsets stripped. */
+export function publicPath(path: Ev[]): PathEvent[] {
+  return path.map((e) => {
+    const { stmtStart: _a, stmtEnd: _b, offset: _c, ...rest } = e;
+    void _a; void _b; void _c;
+    return rest;
+  });
+}

@@ -1,0 +1,47 @@
+// Rule unbracketed-change-pte: set_pte_at_notify() reachable with no open invalidate range, or with a range never closed.
+import { rel, type RawFinding, type Rule } from './types';
+
+export const unbracketedChangePte: Rule = {
+  meta: {
+    id: 'unbracketed-change-pte',
+    title: 'set_pte_at_notify() outside an invalidate range',
+    introducedBy: '6bdb913f0a70 "mm: wrap calls to set_pte_at_notify with invalidate_range_start and invalidate_range_end" (v3.7-rc1)',
+    help:
+      'Finds set_pte_at_notify() / mmu_notifier_change_pte() calls that some path reaches with no mmu_notifier_invalidate_range_start() ' +
+      'open, or after which some path leaves the function without mmu_notifier_invalidate_range_end(). Since v3.7 the notifier core no longer ' +
+      'falls back to invalidate_page for subscribers without change_pte: they learn about the PTE change only through the range bracket. ' +
+      'Without it a secondary MMU (an RDMA ODP NIC, a GPU, an IOMMU) keeps a translation of the old page; once that page is freed and reused, ' +
+      'device writes corrupt another process\'s memory and device reads leak it. Applies to kernels v3.7 to v6.9 (v6.10 removed change_pte). ' +
+      'Before v3.7 the call was correct by design; the rule still reports it there, with a note, because that is the seed pattern.',
+    limits:
+      'Follows calls into functions it has analysed (same scan), not through function pointers; a helper whose every analysed caller opens the ' +
+      'range is not reported, but callers outside the scanned files are not seen. Conditions are understood only for simple local flags and counters.',
+  },
+  check(ctx) {
+    const out: RawFinding[] = [];
+    const { fa, model } = ctx;
+    for (const o of fa.observations) {
+      const note = model.beforeV37 ? ' (before v3.7 the notifier core fell back to invalidate_page for subscribers without change_pte, so this was correct then; it is a bug from v3.7)' : '';
+      if (o.kind === 'changePte' && o.ranges.length === 0) {
+        const lock = o.locks[o.locks.length - 1];
+        const what = o.via ? `${o.via}() calls set_pte_at_notify() (line ${o.viaPath?.[o.viaPath.length - 1]?.line ?? '?'}) and this call site has` : `${o.callee}() is reached with`;
+        out.push({
+          rule: 'unbracketed-change-pte',
+          obs: o,
+          message: `${what} no mmu_notifier_invalidate_range_start() open on this path: subscribers without change_pte keep a stale translation of the old page (kernel ${model.label})${note}`,
+          related: lock ? [rel(lock.site, `page-table lock ${lock.key} taken here`)] : [],
+          deferToCallers: !o.via,
+        });
+      } else if (o.kind === 'exitRangeOpen' && o.pending) {
+        const start = o.ranges[0]?.site;
+        out.push({
+          rule: 'unbracketed-change-pte',
+          obs: { ...o, at: o.pending },
+          message: `set_pte_at_notify() is inside an invalidate range that some path leaves open: mmu_notifier_invalidate_range_end() is never called after the PTE change on that path, so subscribers never map the new page back (kernel ${model.label})`,
+          related: start ? [rel(start, 'range opened here')] : [],
+        });
+      }
+    }
+    return out;
+  },
+};

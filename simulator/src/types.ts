@@ -1,0 +1,151 @@
+// Data shapes of the simulator: its input (a witness path, copied from the engine's types so the simulator stays standalone) and its output (trace, result).
+
+export interface SourcePos {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export type PathEventKind =
+  | 'entry'
+  | 'lock'
+  | 'unlock'
+  | 'range_start'
+  | 'range_end'
+  | 'set_pte_at_notify'
+  | 'clear_flush_notify'
+  | 'notifier_call'
+  | 'call'
+  | 'branch'
+  | 'goto'
+  | 'return'
+  | 'sleep';
+
+export interface PathEvent extends SourcePos {
+  event: PathEventKind;
+  detail?: string;
+  lock?: string;
+  callee?: string;
+  maySleep?: boolean;
+  via?: string;
+}
+
+/** The part of an engine Finding the simulator reads. */
+export interface FindingInput {
+  rule: string;
+  path: PathEvent[];
+  file?: string;
+  line?: number;
+  function?: string;
+}
+
+export type SubscriberKind = 'kvm' | 'odp' | 'sva' | 'device';
+/** What KVM's change_pte does with the new PTE (depends on the kernel version; "install" is the arm64 stage-2 behaviour). */
+export type KvmMode = 'update-existing' | 'warn-only' | 'skip-if-count-0' | 'install';
+/** The page-replacement pattern around set_pte_at_notify: KSM merge (new page read-only, shared) or COW (new private writable copy). */
+export type Pattern = 'ksm' | 'cow';
+export type ActorKind = 'path' | 'fault' | 'device' | 'invalidation' | 'allocator';
+
+export interface SimulateOptions {
+  subscriber?: 'kvm' | 'odp' | 'sva' | 'all' | 'device';
+  /** "X.Y", e.g. "6.1". */
+  kernelVersion?: string;
+  /** Depth bound of the exploration (number of steps in a schedule). */
+  bound?: number;
+  /** Overrides the KVM change_pte behaviour derived from the kernel version. */
+  kvmMode?: KvmMode;
+  pattern?: Pattern;
+  /** Add or remove the concurrent munmap-like invalidation (default: on for a KVM subscriber). */
+  concurrentInvalidation?: boolean;
+  /** Safety valve for huge spaces: stop after this many distinct states (default 200000). */
+  maxStates?: number;
+}
+
+export interface SubscriberSpec {
+  id: string;
+  kind: SubscriberKind;
+  label: string;
+  hasChangePte: boolean;
+  pins: boolean;
+  /** A sleeping lock taken by the callbacks and held by the fault handler across its page-table walk (ODP's umem rwsem). */
+  sleepingLock?: string;
+  kvmMode?: KvmMode;
+  /** The fix for the two-open-ranges hazard: act on change_pte only when exactly one range is open. */
+  guardCountOne?: boolean;
+}
+
+export interface ActorSpec {
+  id: string;
+  kind: ActorKind;
+  label: string;
+  /** For fault and device actors: the subscriber they belong to. */
+  subscriber?: string;
+}
+
+export interface Scenario {
+  rule: string;
+  kernelVersion: string;
+  pattern: Pattern;
+  subscribers: SubscriberSpec[];
+  actors: ActorSpec[];
+  /** The secondary MMU holds a translation of OLD when the path starts. */
+  initialShadow: boolean;
+  bound: number;
+  maxStates: number;
+  /** Plain-language notes on what the kernel version implies. */
+  notes: string[];
+}
+
+export type InvariantId = 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6';
+
+export interface Violation {
+  invariant: InvariantId;
+  step: number;
+  explanation: string;
+}
+
+export interface PteView {
+  page: string;
+  writable: boolean;
+}
+
+export interface Snapshot {
+  pte: PteView | null;
+  shadow: { subscriber: string; pte: PteView | null; openRanges: number; seq: number }[];
+  pages: { id: string; refcount: number; mapcount: number; state: 'live' | 'freed' | 'reused'; content: string }[];
+  locks: { lock: string; holder: string | null }[];
+  threads: { id: string; preempt: number; held: string[]; blockedOn: string | null }[];
+  openRanges: string[];
+}
+
+export interface Step {
+  n: number;
+  actor: string;
+  event: string;
+  source?: SourcePos;
+  change: string;
+  state: Snapshot;
+  invariants: 'hold' | 'broken';
+  /** The first invariant broken at this step (all of them are in the result's violations). */
+  violation?: Violation;
+}
+
+export interface VariantResult {
+  hazard: boolean;
+  violations: Violation[];
+  steps: Step[];
+  statesExplored: number;
+  /** States discovered when the first invariant-breaking transition was found (null when none). */
+  statesToFirstViolation: number | null;
+  /** True when the whole space within the bound was explored (false: stopped at the shown hazard or at maxStates). */
+  exhaustive: boolean;
+  /** True when some schedule was cut by the depth bound. */
+  boundReached: boolean;
+  path: PathEvent[];
+  summary: string;
+}
+
+export interface SimulationResult extends VariantResult {
+  scenario: Scenario;
+  fixed: VariantResult & { fixDescription: string };
+}
