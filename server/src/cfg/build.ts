@@ -207,7 +207,7 @@ export class CfgBuilder {
             const label = this.node('join', undefined, fall.concat([{ from: sw, kind: value ? 'case' : 'default' }]), value ? `case ${value.text}` : 'default');
             this.nodes[label].line = c.startPosition.row + 1;
             let cur: Pending[] = [{ from: label, kind: 'next' }];
-            for (const s of namedChildren(c)) if (s !== value) cur = this.stmt(s, cur);
+            for (const s of namedChildren(c)) if (!value || s.id !== value.id) cur = this.stmt(s, cur);
             fall = cur;
           } else fall = this.stmt(c, fall);
         }
@@ -218,14 +218,14 @@ export class CfgBuilder {
       }
       case 'break_statement': {
         const ctx = this.ctx[this.ctx.length - 1];
-        if (ctx) ctx.breaks.push(...preds.map((p) => ({ ...p, kind: 'break' as EdgeKind })));
+        if (ctx) ctx.breaks.push(...preds.map((p) => ({ ...p, kind: p.kind === 'next' ? ('break' as EdgeKind) : p.kind })));
         return [];
       }
       case 'continue_statement': {
         for (let i = this.ctx.length - 1; i >= 0; i--) {
           const c = this.ctx[i].continues;
           if (c) {
-            c.push(...preds.map((p) => ({ ...p, kind: 'continue' as EdgeKind })));
+            c.push(...preds.map((p) => ({ ...p, kind: p.kind === 'next' ? ('continue' as EdgeKind) : p.kind })));
             break;
           }
         }
@@ -258,9 +258,10 @@ export class CfgBuilder {
         this.nodes[c].preproc = true;
         this.nodes[c].line = n.startPosition.row + 1;
         const alt = n.childForFieldName('alternative');
+        const skip = new Set([alt?.id, n.childForFieldName('condition')?.id, n.childForFieldName('name')?.id]);
         let t: Pending[] = [{ from: c, kind: 'true' }];
         for (const s of namedChildren(n)) {
-          if (s === alt || s.type === 'identifier' || s === n.childForFieldName('condition') || s === n.childForFieldName('name')) continue;
+          if (skip.has(s.id) || s.type === 'identifier') continue;
           t = this.stmt(s, t);
         }
         const fPreds: Pending[] = [{ from: c, kind: 'false' }];
@@ -338,6 +339,7 @@ export class CfgBuilder {
   }
 }
 
+/** Edge kinds out of a condition node are the truth of its atom; negation swaps the lists, not the labels. */
 function flip(p: Pending): Pending {
   return p;
 }
