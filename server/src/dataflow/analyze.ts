@@ -98,11 +98,18 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
     }
   }
   // Pure conditions (no calls, no assignments) seen on a path are facts until one of their variables changes.
+  // Only conditions tested at two places or more are worth remembering (a re-test is what they can decide).
   const condVars = new Map<string, Set<string>>();
   const condKeyOf = new Map<number, { key: string; negate: boolean } | null>();
+  const condCount = new Map<string, number>();
+  const varTests = new Map<string, number>();
+  const pending: Array<[number, { key: string; negate: boolean }, Node]> = [];
   for (const n of cfg.nodes) {
     if (n.kind !== 'cond' || !n.syntax || n.preproc) continue;
     const atom = unwrap(n.syntax);
+    const ids = new Set<string>();
+    conditionIdentifiers(atom, ids);
+    for (const id of ids) varTests.set(id, (varTests.get(id) ?? 0) + 1);
     if (hasSideEffects(atom) || atom.type === 'identifier' || atom.type === 'number_literal') { condKeyOf.set(n.id, null); continue; }
     let text = atom.text.replace(/\s+/g, '');
     let negate = false;
@@ -110,28 +117,37 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
       text = text.replace('!=', '==');
       negate = true;
     }
-    const key = `?${text}`;
-    condKeyOf.set(n.id, { key, negate });
+    const ck = { key: `?${text}`, negate };
+    condCount.set(ck.key, (condCount.get(ck.key) ?? 0) + 1);
+    pending.push([n.id, ck, atom]);
+  }
+  for (const [id, ck, atom] of pending) {
+    if ((condCount.get(ck.key) ?? 0) < 2) { condKeyOf.set(id, null); continue; }
+    condKeyOf.set(id, ck);
     const ids = new Set<string>();
     conditionIdentifiers(atom, ids);
-    for (const id of ids) {
-      let set = condVars.get(id);
-      if (!set) condVars.set(id, (set = new Set()));
-      set.add(key);
-      const base = id.split(/[.>-]/)[0];
-      if (base !== id) {
-        let b = condVars.get(base);
-        if (!b) condVars.set(base, (b = new Set()));
-        b.add(key);
+    for (const v of ids) {
+      for (const name of new Set([v, v.split(/[.>-]/)[0]])) {
+        let set = condVars.get(name);
+        if (!set) condVars.set(name, (set = new Set()));
+        set.add(ck.key);
       }
     }
   }
+  // Flags: locals set to constants somewhere (mmun_called = true, notified = 1). Their facts survive a join.
+  const flagVars = new Set<string>();
+  for (const list of ops) for (const op of list) {
+    if (op.k === 'assign' && op.rhs && ['number_literal', 'true', 'false', 'null'].includes(op.rhs.type)) flagVars.add(op.target);
+    if (op.k === 'assign' && op.rhs && op.rhs.type === 'identifier' && /^(NULL|true|false)$/.test(op.rhs.text)) flagVars.add(op.target);
+  }
+  const liveIn = computeLiveness(cfg, ops, tracked, condKeyOf, condVars);
   const isPtl = (key: string): boolean => isPtlExpr(key) || ptlVars.has(key) || ptlVars.has(key.replace(/^\*/, ''));
   const observations: Observation[] = [];
   const obsSeen = new Set<string>();
   const releasedUnheld = new Set<string>();
   const usedSummaries = new Set<string>();
   const exits: State[] = [];
+  let opensRange = false;
   const lockSites: FunctionAnalysis['lockSites'] = [];
   const lockSiteSeen = new Set<string>();
   const noteSite = (kind: 'lock' | 'unlock', key: string, ev: Ev): void => {
@@ -197,6 +213,10 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
 
   const notifierCall = (s: State, op: CallOp, info: NotifierInfo, nodeId: number): void => {
     const n = op.node;
+    if (/^mmu_notifier_range_init/.test(info.name) && op.args[0]) {
+      const r = lockKeyFromArg(op.args[0], 'start');
+      if (r) s.facts.delete(r);
+    }
     if (info.role === 'change_pte') {
       const ev = posOf(file, n, 'set_pte_at_notify', { callee: info.name, detail: `${info.name}()` });
       pushEvent(s, ev);
@@ -211,7 +231,15 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
     pushEvent(s, ev);
     if (info.maySleep) observe(s, 'sleeping', ev, n, { callee: info.name, notifier: info });
     if (info.role === 'range_start') {
-      if (s.ranges.length < MAX_RANGES) s.ranges = s.ranges.concat([{ site: ev }]);
+      opensRange = true;
+      // The non-blocking start fails with -EAGAIN without opening the range.
+      const guard = /_nonblock$/.test(info.name) ? guardFor(op, 'zero', nodeId) : undefined;
+      if (s.ranges.length < MAX_RANGES) s.ranges = s.ranges.concat([{ site: ev, guard }]);
+      // New API range_start(&range): code that tests range.start afterwards relies on the range being non-empty.
+      if (op.args.length === 1) {
+        const r = lockKeyFromArg(op.args[0], 'start');
+        if (r && tracked.has(r)) s.facts.set(r, 'nz');
+      }
       // Old API range_start(mm, start, end): the range is non-empty, which later `if (end > start)` tests rely on.
       if (op.args.length === 3) {
         const a = op.args[1].type === 'identifier' ? op.args[1].text : undefined;
@@ -234,6 +262,11 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
     const args = op.args.map((a) => a.text);
     const callEv = posOf(file, n, 'call', { callee: sum.name, detail: `${sum.name}()` });
     pushEvent(s, callEv);
+    // Locks the callee drops come first: "unlock, sleep, relock" helpers do not sleep under the caller's lock.
+    for (const r of sum.releases) {
+      const key = substituteKey(r, args, op.lhs, sum.name, normExpr);
+      release(s, key, n, sum.name, sum.name);
+    }
     if (sum.sleeps) {
       const ev = posOf(file, n, 'notifier_call', { callee: sum.sleeps.callee, maySleep: true, via: sum.name, detail: `${sum.name}() calls ${sum.sleeps.callee}() (line ${sum.sleeps.site.line})` });
       pushEvent(s, ev);
@@ -252,10 +285,6 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
       pushEvent(s, ev);
       if (s.ranges.length > 0 && !s.pending) s.pending = ev;
       observe(s, 'changePte', ev, n, { callee: sum.name, via: sum.name, viaPath: sum.changePte.path });
-    }
-    for (const r of sum.releases) {
-      const key = substituteKey(r, args, op.lhs, sum.name, normExpr);
-      release(s, key, n, sum.name, sum.name);
     }
     for (const a of sum.acquires) {
       const key = substituteKey(a.key, args, op.lhs, sum.name, normExpr);
@@ -326,6 +355,7 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
       case 'unary_expression': {
         const op = x.child(0)?.text;
         const v = evalVal(s, x.childForFieldName('argument'));
+        if (op === '!' && typeof v === 'string') return 0;
         if (typeof v !== 'number') return undefined;
         if (op === '!') return v ? 0 : 1;
         if (op === '-') return clampFact(-v);
@@ -418,6 +448,13 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
         testTruth = op === '!=' ? truth : !truth;
       }
     }
+    if (s.ranges.some((r) => r.guard && (r.guard.node === n.id || (tested && r.guard.v === tested)))) {
+      s.ranges = s.ranges.flatMap((r) => {
+        if (!r.guard || !(r.guard.node === n.id || (tested && r.guard.v === tested))) return [r];
+        const t = r.guard.node === n.id ? truth : testTruth;
+        return (r.guard.polarity === 'truthy') === t ? [{ site: r.site }] : [];
+      });
+    }
     if (tested && s.locks.some((l) => l.guard?.v === tested)) {
       s.locks = s.locks.flatMap((l) => {
         if (l.guard?.v !== tested) return [l];
@@ -436,16 +473,21 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
     const v = evalVal(s, atom);
     if (typeof v === 'number') {
       if ((v !== 0) !== truth) return false;
-    } else if (tested && tracked.has(tested) && !testTruth) {
+    } else if (v === 'nz' && !truth) {
+      return false;
+    } else if (tested && tracked.has(tested) && ((varTests.get(tested) ?? 0) >= 2 || flagVars.has(tested))) {
       const cur = s.facts.get(tested);
-      if (typeof cur === 'string') return false; // a symbolic range bound is non-zero
-      s.facts.set(tested, 0);
+      if (!testTruth) {
+        if (typeof cur === 'string') return false; // symbolic range bounds and 'nz' are non-zero
+        s.facts.set(tested, 0);
+      } else if (cur === undefined) s.facts.set(tested, 'nz');
     }
     return true;
   };
 
   // Worklist over (node, state), FIFO so the first state to reach a point has one of the shortest paths.
   const seen: Array<Map<string, true>> = cfg.nodes.map(() => new Map());
+  const joined: Array<Map<string, State> | undefined> = [];
   const queue: Array<[number, State]> = [[cfg.entry, init]];
   let head = 0;
   let visits = 0;
@@ -486,15 +528,36 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
         if (!branch(s2, n, e.kind)) continue;
         if (!n.preproc || true) pushEvent(s2, { file, line: n.line, column: (n.syntax?.startPosition.column ?? 0) + 1, event: 'branch', detail: `${n.label} -> ${e.kind}` });
       }
+      // Facts about variables that are dead at the target are dropped: they would only multiply states.
+      if (s2.facts.size) {
+        const live = liveIn[e.to];
+        let dead = false;
+        for (const k of s2.facts.keys()) if (!live.has(k)) { dead = true; break; }
+        if (dead) {
+          const kept = new Map<string, Val>();
+          for (const [k, v] of s2.facts) if (live.has(k)) kept.set(k, v);
+          s2.facts = kept;
+        }
+      }
       let key = stateKey(s2);
       const bucket = seen[e.to];
       if (bucket.has(key)) continue;
       if (bucket.size >= MAX_STATES_PER_NODE) {
-        // Too many distinct value facts here: join by forgetting them.
-        s2.facts = new Map();
-        key = stateKey(s2);
-        if (bucket.has(key)) continue;
-        if (bucket.size >= MAX_STATES_PER_NODE * 4) continue;
+        // Too many distinct value facts here: join with the state that has the same locks and ranges, keeping only
+        // the facts both agree on (a loop-invariant flag survives; facts that differ between paths are forgotten).
+        const core = stateKey(s2, false);
+        const cores = joined[e.to] ?? (joined[e.to] = new Map());
+        const prev = cores.get(core);
+        if (prev) {
+          const meet = new Map<string, Val>();
+          for (const [k, v] of prev.facts) if (s2.facts.get(k) === v) meet.set(k, v);
+          if (meet.size === prev.facts.size) continue; // nothing new
+          s2.facts = meet;
+          key = stateKey(s2);
+          if (bucket.has(key)) continue;
+        }
+        cores.set(core, s2);
+        if (bucket.size >= MAX_STATES_PER_NODE * 8) continue;
       }
       bucket.set(key, true);
       queue.push([e.to, s2]);
@@ -506,12 +569,65 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
     file,
     cfg,
     observations,
-    summary: summarize(fn, file, exits, observations, releasedUnheld, init.locks),
+    summary: summarize(fn, file, exits, observations, releasedUnheld, init.locks, opensRange),
     incomplete,
     usedSummaries: [...usedSummaries],
     visits,
     lockSites,
   };
+}
+
+/**
+ * Backward liveness of fact keys (tracked variables and pure-condition keys): a fact is kept only where some path
+ * reads it before it is overwritten.
+ */
+function computeLiveness(cfg: Cfg, ops: Op[][], tracked: Set<string>, condKeyOf: Map<number, { key: string; negate: boolean } | null>,
+  condVars: Map<string, Set<string>>): Array<Set<string>> {
+  const n = cfg.nodes.length;
+  const use: Array<Set<string>> = [];
+  const def: Array<Set<string>> = [];
+  for (const node of cfg.nodes) {
+    const u = new Set<string>();
+    const d = new Set<string>();
+    if (node.syntax) {
+      const ids = new Set<string>();
+      conditionIdentifiers(node.syntax, ids);
+      for (const id of ids) if (tracked.has(id)) u.add(id);
+      // Calls may read any tracked variable through their arguments (range_start(mm, start, end)).
+    }
+    const ck = condKeyOf.get(node.id);
+    if (ck) u.add(ck.key);
+    for (const op of ops[node.id]) {
+      if (op.k !== 'assign') continue;
+      if (op.op === '=' || op.op === 'decl') {
+        if (!u.has(op.target)) d.add(op.target);
+      }
+      const keys = condVars.get(op.target);
+      if (keys) for (const k of keys) if (!u.has(k)) d.add(k);
+    }
+    use.push(u);
+    def.push(d);
+  }
+  const live: Array<Set<string>> = Array.from({ length: n }, () => new Set<string>());
+  const preds: number[][] = Array.from({ length: n }, () => []);
+  for (const node of cfg.nodes) for (const e of node.succ) if (e.to >= 0 && e.to < n) preds[e.to].push(node.id);
+  const work: number[] = [];
+  const inWork = new Uint8Array(n);
+  for (let i = n - 1; i >= 0; i--) { work.push(i); inWork[i] = 1; }
+  while (work.length) {
+    const id = work.pop()!;
+    inWork[id] = 0;
+    const node = cfg.nodes[id];
+    const out = new Set<string>();
+    for (const e of node.succ) if (e.to >= 0 && e.to < n) for (const k of live[e.to]) out.add(k);
+    const inn = new Set<string>(use[id]);
+    for (const k of out) if (!def[id].has(k)) inn.add(k);
+    if (inn.size !== live[id].size || [...inn].some((k) => !live[id].has(k))) {
+      live[id] = inn;
+      for (const p of preds[id]) if (!inWork[p]) { inWork[p] = 1; work.push(p); }
+    }
+  }
+  return live;
 }
 
 /** True when evaluating the expression may change state (calls, assignments, ++/--). */
@@ -568,7 +684,7 @@ function paramRelative(key: string, fn: FunctionInfo): string | undefined {
   return i >= 0 ? `${m[1]}$${i}${m[3]}` : undefined;
 }
 
-function summarize(fn: FunctionInfo, file: string, exits: State[], obs: Observation[], releasedUnheld: Set<string>, entryLocks: State['locks']): Summary {
+function summarize(fn: FunctionInfo, file: string, exits: State[], obs: Observation[], releasedUnheld: Set<string>, entryLocks: State['locks'], opensRange: boolean): Summary {
   const acquires: SummaryLock[] = [];
   const keys = new Map<string, Ev>();
   for (const s of exits) for (const l of s.locks) if (!l.onEntry && !keys.has(l.key)) keys.set(l.key, l.site);
@@ -593,15 +709,18 @@ function summarize(fn: FunctionInfo, file: string, exits: State[], obs: Observat
   }
   let rangeDelta = 0;
   let rangeSite: Ev | undefined;
+  let rangeDeltaConsistent = false;
   const open = exits.find((s) => s.ranges.length > 0);
   if (open) {
     rangeDelta = 1;
     rangeSite = open.ranges[open.ranges.length - 1].site;
+    rangeDeltaConsistent = exits.every((s) => s.ranges.length > 0);
   } else {
     const unopened = obs.find((o) => o.kind === 'rangeEndUnopened');
     if (unopened) {
       rangeDelta = -1;
       rangeSite = unopened.at;
+      rangeDeltaConsistent = !opensRange;
     }
   }
   const cp = obs.find((o) => o.kind === 'changePte' && o.ranges.length === 0);
@@ -615,6 +734,7 @@ function summarize(fn: FunctionInfo, file: string, exits: State[], obs: Observat
     releases,
     rangeDelta,
     rangeSite,
+    rangeDeltaConsistent,
     changePte: cp ? { site: cp.at, path: cp.path } : undefined,
     sleeps: sl ? { site: sl.at, callee: sl.callee ?? '', path: sl.path } : undefined,
   };

@@ -27,6 +27,8 @@ export interface HeldLock {
 
 export interface OpenRange {
   site: Ev;
+  /** range_start_nonblock(): open only if it returned 0. */
+  guard?: Guard;
 }
 
 export type Val = number | string;
@@ -49,8 +51,9 @@ export interface State {
 }
 
 export const MAX_RANGES = 3;
-const FACT_MIN = -4;
-const FACT_MAX = 64;
+// Small: flags and short counters; loop counters go unknown after a few iterations instead of multiplying states.
+const FACT_MIN = -1;
+const FACT_MAX = 2;
 
 export function clampFact(v: number): number | undefined {
   return Number.isInteger(v) && v >= FACT_MIN && v <= FACT_MAX ? v : undefined;
@@ -59,7 +62,7 @@ export function clampFact(v: number): number | undefined {
 export function stateKey(s: State, withFacts = true): string {
   let k = '';
   for (const l of s.locks) k += `${l.key}${l.guard ? `?${l.guard.v ?? '#' + l.guard.node}${l.guard.polarity[0]}` : ''}${l.onEntry ? '^' : ''},`;
-  k += `|${s.ranges.length}|${s.pending ? `${s.pending.line}:${s.pending.column}` : ''}|${s.ret ?? ''}|`;
+  k += `|${s.ranges.map((r) => (r.guard ? `g${r.guard.v ?? '#' + r.guard.node}` : 'r')).join('')}|${s.pending ? `${s.pending.line}:${s.pending.column}` : ''}|${s.ret ?? ''}|`;
   if (withFacts && s.facts.size) {
     const keys = [...s.facts.keys()].sort();
     for (const f of keys) k += `${f}=${s.facts.get(f)};`;

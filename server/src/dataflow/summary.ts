@@ -20,6 +20,8 @@ export interface Summary {
   /** +1: returns with a range it opened still open; -1: ends a range it did not open. */
   rangeDelta: number;
   rangeSite?: Ev;
+  /** The delta holds on every path (a begin/end helper by design), rather than on some paths only. */
+  rangeDeltaConsistent?: boolean;
   /** Reaches set_pte_at_notify with no range of its own open (the caller must bracket). */
   changePte?: { site: Ev; path: Ev[] };
   /** Reaches a may-sleep notifier call without holding a page-table lock itself. */

@@ -17,6 +17,9 @@ export const rangeImbalance: Rule = {
     const out: RawFinding[] = [];
     const { fa } = ctx;
     const deferToCallers = fa.summary.rangeDelta !== 0;
+    // A function that opens (or ends) a range on every path is a begin/end helper by design (e.g. pre_vma/post_vma
+    // callbacks called through function pointers): its callers, seen or not, do the other half.
+    if (fa.summary.rangeDeltaConsistent) return out;
     for (const o of fa.observations) {
       if (o.kind === 'exitRangeOpen' && !o.pending) {
         const start = o.ranges[o.ranges.length - 1]?.site;

@@ -1,0 +1,48 @@
+// Hover on a flagged call: what is wrong, on which path, why it matters and for which kernel versions.
+import type { Hover, Position } from 'vscode-languageserver';
+import type { Finding, PathEvent } from '../engine/types';
+import { ruleById } from '../rules';
+import { rangeOf } from './diagnostics';
+
+const VERSIONS: Record<string, string> = {
+  'unbracketed-change-pte': 'a bug for kernels v3.7 to v6.9 (v3.7 removed the invalidate_page fallback; v6.10 removed change_pte)',
+  'notifier-under-ptl': 'a bug wherever the called notifier may sleep: invalidate_range_start/end (blockable) always, invalidate_page v3.7 to v4.12',
+  'range-imbalance': 'any version with invalidate ranges',
+};
+
+export function contains(f: Finding, pos: Position): boolean {
+  const r = rangeOf(f);
+  if (pos.line < r.start.line || pos.line > r.end.line) return false;
+  if (pos.line === r.start.line && pos.character < r.start.character) return false;
+  if (pos.line === r.end.line && pos.character > r.end.character) return false;
+  return true;
+}
+
+function describeEvent(e: PathEvent): string {
+  const what = e.detail ?? e.callee ?? e.lock ?? '';
+  return `line ${e.line}: ${e.event.replace(/_/g, ' ')}${what ? ` \`${what.replace(/`/g, "'")}\`` : ''}${e.via ? ` (in ${e.via}())` : ''}`;
+}
+
+export function hoverText(f: Finding, versionLabel: string): string {
+  const meta = ruleById(f.rule)?.meta;
+  const parts = [`**${f.rule}**${meta ? `: ${meta.title}` : ''}`, '', f.message, ''];
+  if (f.path.length) {
+    parts.push(`**Path** through \`${f.function}()\`:`, '');
+    const shown = f.path.length > 14 ? [...f.path.slice(0, 6), undefined, ...f.path.slice(-7)] : f.path;
+    shown.forEach((e, i) => parts.push(e ? `${i + 1}. ${describeEvent(e)}` : `${i + 1}. …`));
+    parts.push('');
+  }
+  if (meta) parts.push(`**Why it matters.** ${meta.help}`, '');
+  parts.push(`**Kernel versions.** ${VERSIONS[f.rule] ?? ''}. Analysed as kernel ${versionLabel}.${meta ? ` Introduced by ${meta.introducedBy}.` : ''}`);
+  if (meta) parts.push('', `**Limits.** ${meta.limits}`);
+  return parts.join('\n');
+}
+
+export function hoverFor(findings: Finding[], pos: Position, versionLabel: string): Hover | null {
+  const hits = findings.filter((f) => contains(f, pos));
+  if (!hits.length) return null;
+  return {
+    contents: { kind: 'markdown', value: hits.map((f) => hoverText(f, versionLabel)).join('\n\n---\n\n') },
+    range: rangeOf(hits[0]),
+  };
+}

@@ -1,0 +1,29 @@
+// Optional link to the simulator bundle (dist/simulator.js, built from simulator/src/index.ts when it exists).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Finding } from '../engine/types';
+
+export interface SimulatorModule {
+  simulateFinding(finding: Finding, opts: { subscriber?: string; kernelVersion?: string }): unknown;
+  renderTraceText(result: unknown): string;
+}
+
+let cached: SimulatorModule | null | undefined;
+
+/** The simulator, loaded at run time so the server does not depend on it being built. */
+export function loadSimulator(): SimulatorModule | null {
+  if (cached !== undefined) return cached;
+  cached = null;
+  for (const p of [join(__dirname, 'simulator.js'), join(__dirname, '..', 'dist', 'simulator.js')]) {
+    if (!existsSync(p)) continue;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const m = require(p) as Partial<SimulatorModule>;
+      if (typeof m.simulateFinding === 'function' && typeof m.renderTraceText === 'function') cached = m as SimulatorModule;
+    } catch {
+      /* a broken bundle: no simulator */
+    }
+    break;
+  }
+  return cached;
+}

@@ -1,0 +1,63 @@
+// Workspace scan: the C files of the workspace folders that pass the pre-filter enter the project (disk text), with progress.
+import { readFileSync, statSync } from 'node:fs';
+import { collectFiles, quickScan, readSource } from '../engine/files';
+import type { AuditService } from './service';
+
+export interface ScanProgress {
+  report(percentage: number, message: string): void;
+}
+
+/** Files taken from disk by the last scan (a closed document falls back to them). */
+export const scannedFiles = new Set<string>();
+
+/** Reads one file from disk as the scan would: undefined when it is not worth analysing. */
+export function readForProject(svc: AuditService, file: string): { text?: string; error?: string } | undefined {
+  if (svc.isExcluded(file) || !/\.[ch]$/.test(file)) return undefined;
+  let buf: Buffer;
+  try {
+    const st = statSync(file);
+    if (st.size > svc.settings.maxFileSize) {
+      return { error: `not analysed: ${st.size} bytes is over notifierAudit.maxFileSize (${svc.settings.maxFileSize} bytes)` };
+    }
+    buf = readFileSync(file);
+  } catch {
+    return undefined;
+  }
+  const extra = svc.settings.notifiers.map((n) => n.name).concat(svc.settings.lockHelpers.map((h) => h.name));
+  const q = quickScan(buf, extra);
+  if (!q.roots && !q.lockish) return undefined;
+  const r = readSource(file, svc.settings.maxFileSize, buf);
+  if (r.text !== undefined) return { text: r.text };
+  return r.problem?.fatal === false ? { error: r.problem.message } : undefined;
+}
+
+/** Scans the workspace folders; yields to the event loop so edits keep flowing during a long scan. */
+export async function scanWorkspace(svc: AuditService, progress?: ScanProgress): Promise<{ scanned: number; added: number }> {
+  const { files } = collectFiles(svc.folders, svc.settings.exclude);
+  const seen = new Set<string>();
+  let added = 0;
+  for (let i = 0; i < files.length; i++) {
+    const file = files[i];
+    seen.add(file);
+    const r = readForProject(svc, file);
+    if (r) {
+      svc.setDiskFile(file, r.text, r.error);
+      scannedFiles.add(file);
+      added++;
+    } else if (scannedFiles.has(file)) {
+      scannedFiles.delete(file);
+      svc.setDiskFile(file, undefined);
+    }
+    if (i % 25 === 24) {
+      progress?.report(Math.round(((i + 1) / files.length) * 100), `${i + 1}/${files.length} files`);
+      await new Promise((res) => setImmediate(res));
+    }
+  }
+  for (const f of [...scannedFiles]) {
+    if (!seen.has(f)) {
+      scannedFiles.delete(f);
+      svc.setDiskFile(f, undefined);
+    }
+  }
+  return { scanned: files.length, added };
+}
