@@ -162,6 +162,7 @@ export async function main(argv: string[]): Promise<number> {
     if (o.output) {
       require('node:fs').writeFileSync(o.output, text);
     } else process.stdout.write(text);
+    if (process.env.NOTIFIER_AUDIT_STATS) err(`notifier-audit: stats ${JSON.stringify(result.stats)}`);
     if (o.format !== 'text') for (const e of result.errors) err(`notifier-audit: ${e.file ? e.file + ': ' : ''}${e.message}`);
     if (result.findings.length) return 1;
     return result.fatal ? 2 : 0;

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { CParser } from '../parse/parser';
 import { Project } from './project';
 import { findFunctions } from '../parse/syntax';
-import { collectFiles, quickScan, readSource, type FileProblem } from './files';
+import { collectFiles, mentionsLock, mentionsNotifier, readSource, ROOT_RE, type FileProblem } from './files';
+import { dirname } from 'node:path';
 import { findKernelTree, parseVersion, versionLabel } from '../kernel/version';
 import type { Settings } from '../config';
 import type { AuditResult, KernelVersion } from './types';
@@ -30,7 +31,7 @@ export interface ScanOutcome {
   problem?: FileProblem;
 }
 
-/** Reads and pre-filters one file: only files that mention a notifier or a page-table lock keep their text. */
+/** Reads and pre-filters one file: only files that mention a notifier keep their text. */
 export function scanFile(file: string, maxSize: number, extraNames: string[]): ScanOutcome {
   let buf: Buffer;
   try {
@@ -38,25 +39,52 @@ export function scanFile(file: string, maxSize: number, extraNames: string[]): S
   } catch (e) {
     return { file, roots: false, lockish: false, problem: { file, message: `cannot read: ${(e as Error).message}`, fatal: true } };
   }
-  const q = quickScan(buf, extraNames);
-  if (!q.roots && !q.lockish) return { file, roots: false, lockish: false };
+  const extra = extraNames.map((n) => Buffer.from(n));
+  if (!mentionsNotifier(buf, extra)) return { file, roots: false, lockish: false };
   const r = readSource(file, maxSize, buf);
-  return { file, ...q, text: r.text, problem: r.problem };
+  if (r.text === undefined) return { file, roots: false, lockish: false, problem: r.problem };
+  const roots = ROOT_RE.test(r.text) || extraNames.some((n) => r.text!.includes(n));
+  return roots ? { file, roots, lockish: false, text: r.text, problem: r.problem } : { file, roots: false, lockish: false };
+}
+
+/** Files next to a notifier user that mention a page-table lock: their helpers may be callees worth summarising. */
+function scanNeighbours(files: string[], scanned: ScanOutcome[], maxSize: number, lockNames: string[]): ScanOutcome[] {
+  const dirs = new Set<string>();
+  for (const s of scanned) if (s.roots) dirs.add(dirname(s.file));
+  const extra = lockNames.map((n) => Buffer.from(n));
+  const out: ScanOutcome[] = [];
+  const taken = new Set(scanned.filter((s) => s.roots).map((s) => s.file));
+  for (const f of files) {
+    if (taken.has(f) || !dirs.has(dirname(f))) continue;
+    let buf: Buffer;
+    try {
+      buf = readFileSync(f);
+    } catch {
+      continue; // reported by the first pass
+    }
+    if (!mentionsLock(buf, extra)) continue;
+    const r = readSource(f, maxSize, buf);
+    if (r.text !== undefined) out.push({ file: f, roots: false, lockish: true, text: r.text });
+  }
+  return out;
 }
 
 async function scanAll(files: string[], opts: AuditOptions, extraNames: string[]): Promise<ScanOutcome[]> {
   const jobs = Math.max(1, Math.min(opts.jobs ?? 1, 16));
   const max = opts.settings.maxFileSize;
+  let first: ScanOutcome[];
   if (jobs <= 1 || files.length < 200) {
-    const out: ScanOutcome[] = [];
+    first = [];
     for (let i = 0; i < files.length; i++) {
-      out.push(scanFile(files[i], max, extraNames));
+      first.push(scanFile(files[i], max, extraNames));
       if (opts.progress && (i & 255) === 0) opts.progress(i, files.length);
     }
-    return out;
+  } else {
+    const { runScanWorkers } = await import('../cli/pool');
+    first = await runScanWorkers(files, jobs, max, extraNames, opts.progress);
   }
-  const { runScanWorkers } = await import('../cli/pool');
-  return runScanWorkers(files, jobs, max, extraNames, opts.progress);
+  const lockNames = [...opts.settings.lockHelpers.map((h) => h.name), ...opts.settings.unlockHelpers.map((h) => h.name)];
+  return first.concat(scanNeighbours(files, first, max, lockNames));
 }
 
 export function resolveVersion(paths: string[], opts: { kernelVersion?: string; settings: Settings }): { version: KernelVersion | null; header?: string; problems: string[] } {
@@ -72,11 +100,14 @@ export function resolveVersion(paths: string[], opts: { kernelVersion?: string; 
 }
 
 /** Audits files and directories; never throws for bad input (problems are reported in `errors`). */
-export async function audit(paths: string[], opts: AuditOptions): Promise<AuditResult & { fatal: boolean; stats: { parsed: number; functions: number; candidates: number } }> {
+export async function audit(paths: string[], opts: AuditOptions): Promise<AuditResult & { fatal: boolean; stats: { parsed: number; functions: number; candidates: number; walkMs: number; scanMs: number; analyzeMs: number } }> {
+  const t0 = Date.now();
   const { files, problems } = collectFiles(paths, opts.settings.exclude);
+  const t1 = Date.now();
   const { version, header, problems: vp } = resolveVersion(paths, opts);
   const extraNames = opts.settings.notifiers.map((n) => n.name);
   const scanned = await scanAll(files, opts, extraNames);
+  const t2 = Date.now();
   const parser = opts.parser ?? (await CParser.create());
   let headerInfo: { text: string; path: string } | undefined;
   if (header) {
@@ -97,6 +128,7 @@ export async function audit(paths: string[], opts: AuditOptions): Promise<AuditR
     }
   }
   const r = project.analyze();
+  const t3 = Date.now();
   let findings = r.findings;
   let suppressed = r.suppressed;
   if (opts.touched) {
@@ -127,6 +159,6 @@ export async function audit(paths: string[], opts: AuditOptions): Promise<AuditR
     incomplete: r.incomplete,
     errors,
     fatal: allProblems.some((p) => p.fatal) || vp.length > 0,
-    stats: { parsed: r.filesParsed, functions: r.functionsAnalysed, candidates },
+    stats: { parsed: r.filesParsed, functions: r.functionsAnalysed, candidates, walkMs: t1 - t0, scanMs: t2 - t1, analyzeMs: t3 - t2 },
   };
 }

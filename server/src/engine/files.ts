@@ -111,9 +111,25 @@ function isValidUtf8(b: Buffer): boolean {
   }
 }
 
-/** Byte-level pre-filter: does the buffer mention a notifier (then it is parsed) or a page-table lock (then it may be a callee)? */
+const NOTIF = Buffer.from('notif');
+/** Files worth parsing mention a notifier API name or a *_notify macro (version-independent superset of the model). */
+export const ROOT_RE = /mmu_notifier_|(?:set_pte_at|flush|young|get_and_clear)_notify\b/;
+const LOCK_NEEDLES = ['pte_offset_map_lock', 'page_table_lock', '_lockptr', 'huge_pte_lock', 'pmd_lock', 'pud_lock', 'page_vma_mapped_walk',
+  'get_locked_pte', 'trans_huge_lock', 'follow_pte', 'page_check_address'].map((n) => Buffer.from(n));
+
+/** Byte-level pre-filter, one pass over the bytes: can this file mention a notifier at all? */
+export function mentionsNotifier(b: Buffer, extra: Buffer[]): boolean {
+  return b.indexOf(NOTIF) >= 0 || extra.some((n) => b.indexOf(n) >= 0);
+}
+
+/** Does the file mention a page-table lock helper (then it may define a helper that returns with the lock held)? */
+export function mentionsLock(b: Buffer, extra: Buffer[]): boolean {
+  return LOCK_NEEDLES.some((n) => b.indexOf(n) >= 0) || extra.some((n) => b.indexOf(n) >= 0);
+}
+
+/** Both pre-filter answers for one buffer (used by the language server's workspace scan). */
 export function quickScan(b: Buffer, extraNames: string[]): { roots: boolean; lockish: boolean } {
-  const roots = b.indexOf('mmu_notifier') >= 0 || b.indexOf('_notify') >= 0 || extraNames.some((n) => b.indexOf(n) >= 0);
-  const lockish = roots || b.indexOf('ptl') >= 0 || b.indexOf('page_table_lock') >= 0 || b.indexOf('pte_offset_map_lock') >= 0;
-  return { roots, lockish };
+  const extra = extraNames.map((n) => Buffer.from(n));
+  const roots = mentionsNotifier(b, extra) && ROOT_RE.test(b.toString('latin1'));
+  return { roots, lockish: roots || mentionsLock(b, extra) };
 }

@@ -94,6 +94,9 @@ function freshName(fnText: string, base: string): string {
 export function insertRangeFix(text: string, f: Finding, api: RangeApi): FixProposal | undefined {
   const h = f.fix;
   if (!h || h.kind !== 'insert-range') return undefined;
+  // A range already open around the change but left open on some exit: wrapping again would nest ranges; not this fix.
+  if (/range that some path leaves open/.test(f.message)) return undefined;
+  const endOffsets = [...new Set(h.endInsertOffsets.map((e) => endOutsideLoops(text, h.startInsertOffset, e)))].sort((a, b) => a - b);
   const fnText = functionTextAround(text, f);
   const mm = h.args[0] ?? (/\bmm\b/.test(fnText) ? 'mm' : h.vma ? `${h.vma}->vm_mm` : 'mm');
   const addr = h.args[1] ?? (/\baddress\b/.test(fnText) ? 'address' : /\baddr\b/.test(fnText) ? 'addr' : 'address');
@@ -131,13 +134,98 @@ export function insertRangeFix(text: string, f: Finding, api: RangeApi): FixProp
     close = `mmu_notifier_invalidate_range_end(&${r});`;
   }
   edits.push({ start: h.startInsertOffset, end: h.startInsertOffset, newText: open });
-  for (const off of h.endInsertOffsets) edits.push({ start: off, end: off, newText: `${indentOfPrevLine(text, off)}${close}\n` });
+  const viaLabel = endAtCommonLabel(text, endOffsets, fnText, h.indent, close);
+  if (viaLabel) edits.push(...viaLabel);
+  else for (const off of endOffsets) edits.push({ start: off, end: off, newText: `${indentOfPrevLine(text, off)}${close}\n` });
   return {
     title: `Wrap in mmu_notifier_invalidate_range_start/end (${api.source})`,
     kind: 'quickfix',
     isPreferred: true,
     edits: normalizeEdits(edits),
   };
+}
+
+/** Positions of code braces in text[from, to) (comments, strings and character literals skipped). */
+function scanBraces(text: string, from: number, to: number, onBrace: (c: '{' | '}', at: number) => boolean | void): void {
+  for (let i = from; i < to; i++) {
+    const c = text[i];
+    if (c === '/' && text[i + 1] === '*') {
+      const e = text.indexOf('*/', i + 2);
+      i = e < 0 ? to : e + 1;
+    } else if (c === '/' && text[i + 1] === '/') {
+      const e = text.indexOf('\n', i);
+      i = e < 0 ? to : e;
+    } else if (c === '"' || c === "'") {
+      let j = i + 1;
+      while (j < to && text[j] !== c && text[j] !== '\n') j += text[j] === '\\' ? 2 : 1;
+      i = j;
+    } else if ((c === '{' || c === '}') && onBrace(c, i) === true) return;
+  }
+}
+
+/**
+ * An end placed inside a loop whose body does not contain the start (the lock is taken by the loop condition, as with
+ * page_vma_mapped_walk()) would close the range on the first iteration: move it after the loop.
+ */
+function endOutsideLoops(text: string, start: number, end: number): number {
+  const stack: number[] = [];
+  scanBraces(text, start, end, (c, at) => {
+    if (c === '{') stack.push(at);
+    else stack.pop();
+  });
+  if (!stack.length) return end;
+  const open = stack[0];
+  const headStart = Math.max(text.lastIndexOf(';', open), text.lastIndexOf('}', open - 1), text.lastIndexOf('{', open - 1)) + 1;
+  const head = text.slice(headStart, open).replace(/\/\*[\s\S]*?\*\//g, '').trim();
+  const isDo = /^do$/.test(head);
+  if (!isDo && !/^(while|for)\s*\(|^\w*for_each\w*\s*\(/.test(head)) return end;
+  let depth = 0;
+  let close = -1;
+  scanBraces(text, open, text.length, (c, at) => {
+    depth += c === '{' ? 1 : -1;
+    if (depth === 0) {
+      close = at;
+      return true;
+    }
+    return false;
+  });
+  if (close < 0) return end;
+  const after = isDo ? text.indexOf(';', close) : close;
+  const nl = text.indexOf('\n', after);
+  return nl < 0 ? text.length : nl + 1;
+}
+
+/**
+ * The 2012 patch's shape for goto cleanup chains: when the unlocks are each followed by `goto L;` or fall through to `L:`,
+ * close the range once at a new label just before L (`out_mn:`) and send those gotos there.
+ */
+function endAtCommonLabel(text: string, ends: number[], fnText: string, indent: string, close: string): OffsetEdit[] | undefined {
+  if (ends.length < 2) return undefined;
+  const gotos: Array<{ at: number; len: number; label: string }> = [];
+  const falls: number[] = [];
+  for (const e of ends) {
+    const m = /^\s*goto\s+(\w+)\s*;/.exec(text.slice(e, e + 200));
+    if (m) gotos.push({ at: e + m[0].lastIndexOf(m[1]), len: m[1].length, label: m[1] });
+    else falls.push(e);
+  }
+  if (!gotos.length || gotos.some((g) => g.label !== gotos[0].label)) return undefined;
+  const label = gotos[0].label;
+  const last = Math.max(...ends);
+  const lm = new RegExp(`^${label}:`, 'm');
+  const rest = text.slice(last);
+  const lmm = lm.exec(rest);
+  if (!lmm) return undefined;
+  const labelOff = last + lmm.index;
+  for (const e of falls) {
+    const between = text.slice(e, labelOff);
+    let depth = 0;
+    for (const c of between) depth += c === '{' ? 1 : c === '}' ? -1 : 0;
+    if (depth !== 0 || /\b(return|goto|break|continue)\b/.test(between)) return undefined;
+  }
+  const mn = freshName(fnText, 'out_mn');
+  const edits: OffsetEdit[] = gotos.map((g) => ({ start: g.at, end: g.at + g.len, newText: mn }));
+  edits.push({ start: labelOff, end: labelOff, newText: `${mn}:\n${indent}${close}\n` });
+  return edits;
 }
 
 /** Quick-fix 2: move a sleeping notifier call before the lock (a range start) or after the unlock (anything else). */
