@@ -43,7 +43,7 @@ interface LoopCtx {
   continues: Pending[] | null; // null for switch (continue goes to the enclosing loop)
 }
 
-const MAX_DEPTH = 2000;
+const MAX_DEPTH = 400;
 
 /** Builds CFGs; `isNoreturn` tells which callee names never return. */
 export class CfgBuilder {
@@ -99,7 +99,7 @@ export class CfgBuilder {
 
   /** Builds a statement reached from `preds`; returns the pending edges leaving it normally. */
   private stmt(n: Node, preds: Pending[]): Pending[] {
-    if (this.depth > MAX_DEPTH) throw new Error(`statement nesting deeper than ${MAX_DEPTH}`);
+    if (this.depth > MAX_DEPTH) throw new Error(`statements nested deeper than ${MAX_DEPTH} levels`);
     this.depth++;
     try {
       return this.stmtInner(n, preds);

@@ -241,13 +241,15 @@ export class Project {
       const done = results.get(key);
       if (done) return done;
       if (inProgress.has(key)) return undefined;
-      const cached = this.cache.get(key);
-      if (cached && [...cached.deps].every(([n, fp]) => fingerprintOf(n, st.file) === fp)) {
-        results.set(key, cached);
-        return cached;
-      }
       inProgress.add(key);
       try {
+        // A cached result is valid while the summaries it used are unchanged (checked with this function in progress,
+        // so recursion through the call graph stops here).
+        const cached = this.cache.get(key);
+        if (cached && [...cached.deps].every(([n, fp]) => fingerprintOf(n, st.file) === fp)) {
+          results.set(key, cached);
+          return cached;
+        }
         const r = this.runFunction(st, fn, (n) => summaryFor(n, st.file));
         results.set(key, r);
         this.cache.set(key, r);
@@ -350,6 +352,9 @@ export class Project {
         if (sup) suppressed.push({ ...out, suppressedReason: sup.reason || '(no reason given)' });
         else findings.push(out);
       }
+    }
+    if (process.env.NOTIFIER_AUDIT_PROFILE) {
+      for (const r of [...results.values()].sort((a, b) => b.ms - a.ms).slice(0, 15)) process.stderr.write(`profile ${r.ms} ms ${r.name} (${r.file}:${r.line})\n`);
     }
     const order = (a: Finding, b: Finding): number => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column || (a.rule < b.rule ? -1 : 1));
     findings.sort(order);

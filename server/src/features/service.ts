@@ -44,6 +44,8 @@ export class AuditService {
   private readonly dirty = new Set<string>();
   private readonly published = new Map<string, Published>();
   private gen = 0;
+  /** The project changed (disk files, settings) since the last analysis. */
+  private stale = true;
   private timer: NodeJS.Timeout | undefined;
   private lastRunEnd = 0;
   private running = false;
@@ -87,6 +89,7 @@ export class AuditService {
       parseBudgetMs: 5000,
     });
     this.gen++;
+    this.stale = true;
     this.schedule(0);
   }
 
@@ -127,6 +130,7 @@ export class AuditService {
     if (disk !== undefined) this.project.setFile(file, disk);
     else this.project.removeFile(file);
     this.gen++;
+    this.stale = true;
     this.schedule();
   }
 
@@ -141,6 +145,7 @@ export class AuditService {
     else if (error) this.project.setFileError(file, error);
     else this.project.removeFile(file);
     this.gen++;
+    this.stale = true;
   }
 
   uriOf(file: string): string {
@@ -177,7 +182,7 @@ export class AuditService {
 
   /** Analyses now (synchronously) if anything changed; used by requests that need current findings. */
   ensureCurrent(): void {
-    if (!this.dirty.size && this.last && !this.timer) return;
+    if (!this.dirty.size && !this.stale && this.last && !this.timer) return;
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
@@ -188,6 +193,7 @@ export class AuditService {
 
   private analyzeNow(): ProjectResult {
     this.syncDirty();
+    this.stale = false;
     const t0 = performance.now();
     let res: ProjectResult;
     try {

@@ -26,7 +26,7 @@ const ANNOTATIONS = [
 const ANNOTATIONS_WITH_ARGS = ['__printf', '__scanf', '__aligned', '__section', '__alloc_size', '__counted_by', '__cond_acquires', '__cond_releases', '__assume_aligned', '__diag_ignore', '__nonstring', '__must_hold_shared'];
 const CONTRACTS = ['__acquires', '__releases', '__must_hold'];
 /** Macros whose first argument is a type. */
-const TYPE_FIRST = new Set(['min_t', 'max_t', 'clamp_t', 'clamp_val', 'offsetof', 'sizeof_field', 'typeof_member', 'FIELD_SIZEOF', 'DECLARE_FLEX_ARRAY', 'va_arg_type']);
+const TYPE_FIRST = new Set(['min_t', 'max_t', 'clamp_t', 'clamp_val', 'sizeof_field', 'typeof_member', 'FIELD_SIZEOF', 'DECLARE_FLEX_ARRAY', 'va_arg_type']);
 /** Macros whose second argument is a type. */
 const TYPE_SECOND = new Set(['container_of', 'container_of_const', 'list_entry', 'list_first_entry', 'list_last_entry', 'list_first_entry_or_null',
   'list_last_entry_or_null', 'rb_entry', 'rb_entry_safe', 'hlist_entry', 'hlist_entry_safe', 'llist_entry', 'va_arg', 'list_entry_rcu',
