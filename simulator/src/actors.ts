@@ -83,8 +83,8 @@ export function buildModel(scenario: Scenario, path: PathEvent[]): Model {
     locks,
     pte: { page: 'OLD', writable: oldWritable },
     pages: [
-      { id: 'NEW', refcount: 1, mapcount: 0, state: 'live', content: scenario.pattern === 'ksm' ? 'merged content (KSM page)' : 'copy of OLD' },
-      { id: 'OLD', refcount: 1 + pinned, mapcount: 1, state: 'live', content: 'process data' },
+      { id: 'NEW', refcount: 1, mapcount: 0, wasMapped: false, state: 'live', content: scenario.pattern === 'ksm' ? 'merged content (KSM page)' : 'copy of OLD' },
+      { id: 'OLD', refcount: 1 + pinned, mapcount: 1, wasMapped: true, state: 'live', content: 'process data' },
     ],
     subs: scenario.subscribers.map((s) => ({
       id: s.id,
@@ -158,8 +158,10 @@ function info(actor: string, event: string, change: string, source?: SourcePos):
 }
 
 /** Drops a subscriber's shadow translation (and its pin). */
-function zap(s: SimState, u: SubState, why: string): string {
-  if (!u.shadow) return `${u.id}: no shadow PTE to ${why}`;
+const VERB: Record<string, string> = { zap: 'zaps', drop: 'drops', flush: 'flushes' };
+
+function zap(s: SimState, u: SubState, why: string, via = ''): string {
+  if (!u.shadow) return `${u.id}: ${via}no shadow PTE to ${why}`;
   const was = describePte(u.shadow);
   u.shadow = null;
   let extra = '';
@@ -167,7 +169,7 @@ function zap(s: SimState, u: SubState, why: string): string {
     extra = `; unpins: ${putPage(s, u.pinned)}`;
     u.pinned = null;
   }
-  return `${u.id}: ${why} its shadow PTE (was ${was})${extra}`;
+  return `${u.id}: ${via}${VERB[why] ?? why} its shadow PTE (was ${was})${extra}`;
 }
 
 function acquire(s: SimState, t: ThreadState, lock: string, m: Model): void {
@@ -208,7 +210,7 @@ function changePte(m: Model, s: SimState, t: ThreadState): { text: string; insta
     const u = sub(s, spec.id);
     const count = u.open.length;
     if (!spec.hasChangePte) {
-      if (changePteFallsBack(m.version)) parts.push(`fallback invalidate_page: ${zap(s, u, 'drops')}`);
+      if (changePteFallsBack(m.version)) parts.push(`fallback invalidate_page: ${zap(s, u, 'drop')}`);
       else parts.push(`${u.id} has no change_pte: it is NOT told (its shadow PTE stays ${describePte(u.shadow)})`);
       continue;
     }
@@ -255,10 +257,10 @@ function clearPte(m: Model, s: SimState, notify: boolean): string {
 }
 
 function svaFlush(m: Model, s: SimState): string {
-  if (changePteFallsBack(m.version)) return `invalidate_page: ${s.subs.map((u) => zap(s, u, 'drops')).join('; ')}`;
+  if (changePteFallsBack(m.version)) return `invalidate_page: ${s.subs.map((u) => zap(s, u, 'drop')).join('; ')}`;
   const svas = m.scenario.subscribers.filter((x) => x.kind === 'sva');
   if (!hasInvalidateRange(m.version) || svas.length === 0) return 'no invalidate_range subscriber';
-  return svas.map((x) => zap(s, sub(s, x.id), 'invalidate_range flushes')).join('; ');
+  return svas.map((x) => zap(s, sub(s, x.id), 'flush', 'invalidate_range ')).join('; ');
 }
 
 function runOp(m: Model, s: SimState, t: ThreadState, o: CompiledOp): StepInfo {
@@ -294,13 +296,13 @@ function runOp(m: Model, s: SimState, t: ThreadState, o: CompiledOp): StepInfo {
     case 'cb_start': {
       const u = sub(s, op.sub);
       u.open.push(t.id);
-      i.change = `${u.id}.invalidate_range_start: count ${u.open.length - 1}->${u.open.length}; ${zap(s, u, 'zaps')}`;
+      i.change = `${u.id}.invalidate_range_start: count ${u.open.length - 1}->${u.open.length}; ${zap(s, u, 'zap')}`;
       break;
     }
     case 'cb_end': {
       const u = sub(s, op.sub);
       if (m.subs[op.sub]?.kind === 'sva') {
-        i.change = zap(s, u, 'invalidate_range flushes');
+        i.change = zap(s, u, 'flush', 'invalidate_range ');
         break;
       }
       const k = u.open.lastIndexOf(t.id);
@@ -322,8 +324,9 @@ function runOp(m: Model, s: SimState, t: ThreadState, o: CompiledOp): StepInfo {
       i.change = clearPte(m, s, op.notify);
       break;
     case 'change_pte': {
+      const cleared = op.clearFirst ? `${clearPte(m, s, false)}; ` : '';
       const r = changePte(m, s, t);
-      i.change = r.text;
+      i.change = cleared + r.text;
       i.installs = r.installs;
       break;
     }
@@ -331,7 +334,10 @@ function runOp(m: Model, s: SimState, t: ThreadState, o: CompiledOp): StepInfo {
       const p = page(s, m.newPte.page);
       const prev = s.pte;
       if (!prev || prev.page !== m.newPte.page) {
-        if (p) p.mapcount += 1;
+        if (p) {
+          p.mapcount += 1;
+          p.wasMapped = true;
+        }
         if (p && m.scenario.pattern === 'ksm') p.refcount += 1;
         const q = prev ? page(s, prev.page) : undefined;
         if (q) q.mapcount = Math.max(0, q.mapcount - 1);
@@ -348,7 +354,7 @@ function runOp(m: Model, s: SimState, t: ThreadState, o: CompiledOp): StepInfo {
       i.change = `${t.id} calls invalidate_page (${op.blockable ? 'blockable: the callbacks may sleep' : 'cannot sleep'})`;
       break;
     case 'cb_page':
-      i.change = zap(s, sub(s, op.sub), 'invalidate_page drops');
+      i.change = zap(s, sub(s, op.sub), 'drop', 'invalidate_page ');
       break;
     case 'inv_range':
       i.change = svaFlush(m, s);
@@ -470,7 +476,8 @@ export function applyAction(m: Model, prev: SimState, a: Action): { state: SimSt
     d.left -= 1;
     const write = a.choice === 1;
     const p = page(s, sh.page);
-    const i = info(spec.id, write ? 'device write' : 'device read', '');
+    const who = m.subs[u.id]?.kind === 'kvm' ? 'guest' : 'device';
+    const i = info(spec.id, `${who} ${write ? 'write' : 'read'}`, '');
     i.access = { sub: u.id, page: sh.page, write };
     const whose = p?.state === 'reused' ? "another process's memory" : p?.state === 'freed' ? 'a freed page' : 'the page';
     if (write && p) p.content = p.state === 'reused' ? "CORRUPTED: another process's data overwritten by the device" : 'written by the device';
@@ -487,4 +494,9 @@ export function applyAction(m: Model, prev: SimState, a: Action): { state: SimSt
 
 export function pathDone(m: Model, s: SimState): boolean {
   return thread(s, 'T0').pc >= (m.programs.T0 ?? []).length;
+}
+
+/** The replayed path and the other invalidation have both run to their end. */
+export function threadsDone(m: Model, s: SimState): boolean {
+  return Object.keys(m.programs).every((id) => thread(s, id).pc >= (m.programs[id] ?? []).length);
 }

@@ -1,5 +1,5 @@
 // Breadth-first exploration of all interleavings up to a depth bound, with duplicate states pruned; finds the shortest damaging schedule.
-import { applyAction, enabledActions, pathDone, type Action, type Model } from './actors';
+import { applyAction, enabledActions, pathDone, threadsDone, type Action, type Model } from './actors';
 import { checkInvariants } from './invariants';
 import { stateKey, type SimState } from './model';
 
@@ -25,7 +25,8 @@ function rankOf(damage: number | null, broken: boolean, complete: boolean): numb
   return null;
 }
 
-export function explore(m: Model): ExploreResult {
+/** stopAtFirst: stop as soon as any invariant breaks (the benchmark's "time to first violation"). */
+export function explore(m: Model, opts: { stopAtFirst?: boolean } = {}): ExploreResult {
   const bound = m.scenario.bound;
   const states: SimState[] = [m.initial];
   const parent: number[] = [-1];
@@ -48,12 +49,13 @@ export function explore(m: Model): ExploreResult {
       const broken = checkInvariants(m, s, r.state, r.info);
       if (broken.length > 0) {
         if (!first) first = { node: n, action: a, states: states.length };
+        if (opts.stopAtFirst) stopped = true;
         let damage: number | null = null;
         for (const b of broken) if (b.damage !== null) damage = damage === null ? b.damage : Math.min(damage, b.damage);
-        const complete = pathDone(m, r.state) || broken.some((b) => b.invariant === 'I6');
+        const complete = threadsDone(m, r.state) || broken.some((b) => b.invariant === 'I6');
         const rank = rankOf(damage, true, complete);
         if (rank !== null && (!best || rank < best.rank)) best = { node: n, action: a, rank };
-        if (rank === 0) {
+        if (rank === 0 || stopped) {
           stopped = true;
           break;
         }
@@ -90,10 +92,17 @@ export function explore(m: Model): ExploreResult {
  * A readable schedule when nothing breaks: the replayed path, the other invalidation and the fault
  * handlers take turns (so retries show), then devices and the allocator act.
  */
-export function demoSchedule(m: Model): Action[] {
+export function demoSchedule(m: Model, guide: Action[] = []): Action[] {
   const primary = m.scenario.actors.filter((a) => a.kind === 'path' || a.kind === 'invalidation' || a.kind === 'fault').map((a) => a.id);
   const out: Action[] = [];
   let s = m.initial;
+  // First follow the guide (the flagged schedule) where it applies: the same interleaving, now harmless.
+  for (const g of guide) {
+    if (out.length >= m.scenario.bound) break;
+    if (!enabledActions(m, s).some((a) => a.actor === g.actor && a.choice === g.choice)) continue;
+    out.push(g);
+    s = applyAction(m, s, g).state;
+  }
   let turn = 0;
   const seenIdle = new Set<string>();
   while (out.length < m.scenario.bound) {

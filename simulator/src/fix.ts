@@ -151,6 +151,16 @@ export function fixPath(rule: string, path: PathEvent[], scenario: Scenario): Fi
   else r = bracketChange(path);
   let description = r.text;
   let fixedScenario = scenario;
+  if (scenario.subscribers.some((s) => s.kind === 'sva')) {
+    const k = r.path.findIndex(isChange);
+    const prev = k > 0 ? r.path[k - 1] : undefined;
+    if (k >= 0 && prev?.event !== 'clear_flush_notify') {
+      const at = r.path[k] as PathEvent;
+      const clear: PathEvent = { file: at.file, line: at.line, column: at.column, event: 'clear_flush_notify', detail: 'ptep_clear_flush_notify (inserted by the fix)' };
+      r = { path: [...r.path.slice(0, k), clear, ...r.path.slice(k)], text: r.text };
+      description += '; the old PTE is cleared with ptep_clear_flush_notify() so that an SVA-like subscriber (no range callbacks) flushes its IOTLB before the change';
+    }
+  }
   if (scenario.subscribers.some((s) => s.kvmMode === 'install')) {
     fixedScenario = { ...scenario, subscribers: scenario.subscribers.map((s) => (s.kvmMode === 'install' ? { ...s, guardCountOne: true } : s)) };
     description += "; the KVM-like subscriber acts on change_pte only when exactly one range is open (the count-must-be-1 guard)";

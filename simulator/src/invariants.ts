@@ -64,19 +64,20 @@ export function checkInvariants(m: Model, prev: SimState, next: SimState, i: Ste
   if (i.access) {
     const p = page(next, i.access.page);
     const verb = i.access.write ? 'writes' : 'reads';
+    const who = m.subs[i.access.sub]?.kind === 'kvm' ? 'guest' : 'device';
     if (p && p.state !== 'live') {
       const reused = p.state === 'reused';
       out.push({
         invariant: 'I5',
         explanation: reused
-          ? `the ${i.access.sub} device ${verb} through its stale shadow PTE into page ${p.id}, which was freed and now belongs to another process: ${i.access.write ? "it CORRUPTS the other process's memory" : "it LEAKS the other process's data"}.`
-          : `the ${i.access.sub} device ${verb} page ${p.id} after it was freed (use after free through a stale shadow PTE).`,
+          ? `the ${i.access.sub} ${who} ${verb} through its stale shadow PTE into page ${p.id}, which was freed and now belongs to another process: ${i.access.write ? "it CORRUPTS the other process's memory" : "it LEAKS the other process's data"}.`
+          : `the ${i.access.sub} ${who} ${verb} page ${p.id} after it was freed (use after free through a stale shadow PTE).`,
         damage: reused ? (i.access.write ? 0 : 1) : 2,
       });
-    } else if (i.access.write && next.pte?.page !== i.access.page) {
+    } else if (i.access.write && p && p.wasMapped && p.mapcount === 0) {
       out.push({
         invariant: 'I5',
-        explanation: `the ${i.access.sub} device writes page ${i.access.page}, which the process no longer maps (its PTE maps ${describePte(next.pte)}): the write is lost to the process.`,
+        explanation: `the ${i.access.sub} ${who} writes page ${i.access.page}, which the process no longer maps (its PTE maps ${describePte(next.pte)}): the write is lost to the process.`,
         damage: 3,
       });
     }

@@ -23,6 +23,8 @@ export interface PageState {
   id: string;
   refcount: number;
   mapcount: number;
+  /** The process has mapped this page at some point (so "no longer maps" can be told from "not yet"). */
+  wasMapped: boolean;
   state: 'live' | 'freed' | 'reused';
   content: string;
 }
@@ -65,9 +67,21 @@ export function cloneState(s: SimState): SimState {
   };
 }
 
-/** Canonical key: every state is built with the same key order, so JSON is canonical. */
+const p2 = (p: PteView | null): string => (p ? `${p.page}${p.writable ? 'w' : 'r'}` : '-');
+
+/**
+ * Canonical key of a state. Page content is left out: it only narrates what happened (the invariants and
+ * every future step ignore it), so states that differ only there are the same state for the search.
+ */
 export function stateKey(s: SimState): string {
-  return JSON.stringify(s);
+  let k = p2(s.pte);
+  for (const t of s.threads) k += `|${t.id}:${t.pc},${t.preempt},${t.nonBlock},${t.held.join('+')},${t.blockedOn ?? ''},${t.seq},${t.page ?? ''},${t.writable ? 1 : 0}`;
+  for (const l in s.locks) k += `|${l}=${s.locks[l] ?? ''}`;
+  for (const p of s.pages) k += `|${p.id}:${p.refcount},${p.mapcount},${p.wasMapped ? 1 : 0},${p.state}`;
+  for (const u of s.subs) k += `|${u.id}:${u.open.join('+')},${u.seq},${p2(u.shadow)},${u.pinned ?? ''}`;
+  k += `|R${s.ranges.join('+')}`;
+  for (const d of s.devices) k += `|${d.id}:${d.left}`;
+  return k;
 }
 
 export function thread(s: SimState, id: string): ThreadState {
@@ -132,7 +146,7 @@ export function snapshot(s: SimState): Snapshot {
   return {
     pte: s.pte ? { ...s.pte } : null,
     shadow: s.subs.map((u) => ({ subscriber: u.id, pte: u.shadow ? { ...u.shadow } : null, openRanges: u.open.length, seq: u.seq })),
-    pages: s.pages.map((p) => ({ ...p })),
+    pages: s.pages.map((p) => ({ id: p.id, refcount: p.refcount, mapcount: p.mapcount, state: p.state, content: p.content })),
     locks: Object.keys(s.locks).map((l) => ({ lock: l, holder: s.locks[l] ?? null })),
     threads: s.threads.map((t) => ({ id: t.id, preempt: t.preempt, held: [...t.held], blockedOn: t.blockedOn })),
     openRanges: [...s.ranges],

@@ -10,7 +10,7 @@ export type Op =
   | { k: 'cb_end'; sub: string }
   | { k: 'range_close' }
   | { k: 'clear_pte'; notify: boolean }
-  | { k: 'change_pte' }
+  | { k: 'change_pte'; clearFirst: boolean }
   | { k: 'set_pte' }
   | { k: 'put_old' }
   | { k: 'inv_page'; blockable: boolean }
@@ -129,8 +129,9 @@ export function compilePath(path: PathEvent[], subs: SubscriberSpec[], invalidat
         lastWasClear = true;
         break;
       case 'set_pte_at_notify':
-        if (!wasClear) add({ k: 'clear_pte', notify: false }, 'ptep_clear_flush (old PTE)', e);
-        add({ k: 'change_pte' }, 'set_pte_at_notify: change_pte', e);
+        // Without a visible clear before it, the old PTE's clear and the notification form one step: a
+        // window between them would let a writable device translation write a page KSM already write-protected.
+        add({ k: 'change_pte', clearFirst: !wasClear }, wasClear ? 'set_pte_at_notify: change_pte' : 'clear old PTE + set_pte_at_notify: change_pte', e);
         add({ k: 'set_pte' }, 'set_pte_at_notify: set_pte_at(NEW)', e);
         if (depth > 0) pendingPut = true;
         else add({ k: 'put_old' }, 'put_page(OLD)', e);
@@ -144,7 +145,7 @@ export function compilePath(path: PathEvent[], subs: SubscriberSpec[], invalidat
           add({ k: 'inv_page', blockable: e.maySleep !== false }, name, e);
           for (const s of subs) add({ k: 'cb_page', sub: s.id }, `${name} -> ${s.id}.invalidate_page`, e);
         } else if (role === 'invalidate_range') add({ k: 'inv_range' }, name, e);
-        else if (role === 'change_pte') add({ k: 'change_pte' }, name, e);
+        else if (role === 'change_pte') add({ k: 'change_pte', clearFirst: false }, name, e);
         else if (role === 'other' && e.maySleep === true) add({ k: 'blockable_call', name }, name, e);
         else add({ k: 'nop', text: `${name} (cannot sleep; no state change)` }, name, e);
         break;

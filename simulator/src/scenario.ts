@@ -47,7 +47,7 @@ export function buildScenario(f: FindingInput, opts: SimulateOptions = {}): Scen
   const kinds: SubscriberKind[] = choice === 'all' ? ['kvm', 'odp', 'sva'] : [choice];
   const subscribers = kinds.map((k) => subscriberSpec(k, v, opts.kvmMode));
   const underPtl = rule === 'notifier-under-ptl';
-  const invalidation = opts.concurrentInvalidation ?? kinds.includes('kvm');
+  const invalidation = opts.concurrentInvalidation ?? choice === 'kvm';
   const multi = subscribers.length > 1;
   const actors: ActorSpec[] = [];
   if (invalidation) actors.push({ id: 'T2', kind: 'invalidation', label: 'T2: another invalidation (munmap-like)' });

@@ -1,5 +1,5 @@
 // simulateFinding: scenario from the finding, exploration of the flagged path and of the fixed one, traces for both.
-import { buildModel } from './actors';
+import { buildModel, type Action } from './actors';
 import { demoSchedule, explore } from './explore';
 import { fixPath } from './fix';
 import { buildScenario } from './scenario';
@@ -14,10 +14,12 @@ function cleanPath(path: unknown): PathEvent[] {
   return path.filter((e): e is PathEvent => typeof e === 'object' && e !== null && KINDS.has(String((e as PathEvent).event)));
 }
 
-export function runVariant(scenario: Scenario, path: PathEvent[], fixed: boolean): VariantResult {
+/** guide: the flagged schedule, replayed on the fixed model when the path kept its shape (a subscriber-side fix). */
+export function runVariant(scenario: Scenario, path: PathEvent[], fixed: boolean, guide?: { schedule: Action[]; opCount: number }): VariantResult & { schedule: Action[]; opCount: number } {
   const m = buildModel(scenario, path);
   const ex = explore(m);
-  const schedule = ex.schedule ?? demoSchedule(m);
+  const opCount = (m.programs.T0 ?? []).length;
+  const schedule = ex.schedule ?? demoSchedule(m, guide && guide.opCount === opCount ? guide.schedule : []);
   const { steps, violations } = buildSteps(m, schedule);
   const hazard = ex.schedule !== null;
   const limit = ex.exhaustive
@@ -43,6 +45,8 @@ export function runVariant(scenario: Scenario, path: PathEvent[], fixed: boolean
     boundReached: ex.boundReached,
     path,
     summary,
+    schedule,
+    opCount,
   };
 }
 
@@ -52,8 +56,8 @@ export function simulateFinding(
 ): SimulationResult {
   const f: FindingInput = { ...finding, rule: String(finding.rule), path: cleanPath(finding.path) };
   const scenario = buildScenario(f, opts);
-  const flagged = runVariant(scenario, f.path, false);
+  const { schedule, opCount, ...flagged } = runVariant(scenario, f.path, false);
   const fix = fixPath(f.rule, f.path, scenario);
-  const fixed = runVariant(fix.scenario, fix.path, true);
+  const { schedule: _s, opCount: _o, ...fixed } = runVariant(fix.scenario, fix.path, true, { schedule, opCount });
   return { ...flagged, scenario, fixed: { ...fixed, fixDescription: fix.description } };
 }

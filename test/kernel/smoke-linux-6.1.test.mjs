@@ -8,7 +8,7 @@ import { ensureKernelTree } from '../../scripts/kernel-tree.mjs';
 
 const tree = ensureKernelTree('6.1');
 const skip = tree.skip;
-if (skip) console.log(`# skipping the kernel smoke test: ${skip}`);
+if (skip) console.log(`skipping the kernel smoke test: ${skip}`);
 
 function audit(dir, extra = []) {
   const t0 = Date.now();
@@ -24,8 +24,8 @@ test('linux-source-6.1 mm/: no crash, nothing incomplete, findings listed', { sk
   assert.ok(j.filesScanned > 100);
   assert.deepEqual(j.incomplete, []);
   assert.deepEqual(j.errors, []);
-  console.log(`# mm/: ${j.filesScanned} files in ${ms} ms, ${j.findings.length} findings, ${j.suppressed.length} suppressed`);
-  for (const f of j.findings) console.log(`#   ${f.file.replace(tree.path + '/', '')}:${f.line}: [${f.rule}] ${f.function}: ${f.message}`);
+  console.log(`mm/: ${j.filesScanned} files in ${ms} ms, ${j.findings.length} findings, ${j.suppressed.length} suppressed`);
+  for (const f of j.findings) console.log(`  ${f.file.replace(tree.path + '/', '')}:${f.line}: [${f.rule}] ${f.function}: ${f.message}`);
 });
 
 test('linux-source-6.1 whole tree: no crash, nothing incomplete', { skip, timeout: 300000 }, () => {
@@ -34,7 +34,7 @@ test('linux-source-6.1 whole tree: no crash, nothing incomplete', { skip, timeou
   const j = JSON.parse(r.stdout);
   assert.ok(j.filesScanned > 40000);
   assert.deepEqual(j.incomplete, []);
-  console.log(`# whole tree: ${j.filesScanned} files in ${ms} ms, ${j.findings.length} findings, ${j.errors.length} files not analysed`);
-  for (const f of j.findings) console.log(`#   ${f.file.replace(tree.path + '/', '')}:${f.line}: [${f.rule}] ${f.function}: ${f.message}`);
-  for (const e of j.errors) console.log(`#   not analysed: ${e.file.replace(tree.path + '/', '')}: ${e.message}`);
+  console.log(`whole tree: ${j.filesScanned} files in ${ms} ms, ${j.findings.length} findings, ${j.errors.length} files not analysed`);
+  for (const f of j.findings) console.log(`  ${f.file.replace(tree.path + '/', '')}:${f.line}: [${f.rule}] ${f.function}: ${f.message}`);
+  for (const e of j.errors) console.log(`  not analysed: ${e.file.replace(tree.path + '/', '')}: ${e.message}`);
 });

@@ -1,7 +1,11 @@
 // Property test: random witness paths (seeded PRNG) never make the simulator throw, and its output stays well-formed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sim } from './helpers.mjs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const sim = createRequire(import.meta.url)(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist/simulator.js'));
 
 /** mulberry32: a small deterministic PRNG. */
 function prng(seed) {

@@ -1,7 +1,25 @@
 // The three worked traces of hazards.md reproduce: the same invariants broken at the same steps, and each fixed variant holds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { broken, runWorked, sim } from './helpers.mjs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const require = createRequire(import.meta.url);
+const sim = require(join(root, 'dist/simulator.js'));
+
+/** The worked trace n simulated with its own options. */
+function runWorked(n, extra = {}) {
+  const w = sim.workedTrace(n);
+  return sim.simulateFinding(w, { ...w.opts, ...extra });
+}
+
+/** [invariant, step, event] of each violation, in order. */
+function broken(variant) {
+  return variant.violations.map((v) => [v.invariant, v.step, variant.steps[v.step - 1].event]);
+}
+
 
 test('trace 1: unbracketed KSM merge breaks I3 at the unlock, then I5 at the device write to the reused page', () => {
   const r = runWorked(1);

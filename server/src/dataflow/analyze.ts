@@ -7,7 +7,7 @@ import { SPIN_LOCK, SPIN_TRYLOCK, SPIN_UNLOCK, LOCKPTR, isPtlExpr } from '../ker
 import type { LockContract } from '../parse/prepass';
 import {
   addLock, clampFact, cloneState, pushEvent, removeLock, stateKey, trailToPath, MAX_RANGES,
-  type Ev, type Guard, type State, type Val,
+  type Ev, type Guard, type HeldLock as HeldLockT, type State, type Val,
 } from './state';
 import { substituteKey, type Summary, type SummaryLock } from './summary';
 
@@ -88,8 +88,6 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
   const model = ctx.model;
   const cfg = new CfgBuilder((n) => model.isNoreturn(n)).build(fn.name, fn.body);
   const ops: Op[][] = cfg.nodes.map((n) => extractOps(n));
-  const tracked = new Set<string>();
-  for (const n of cfg.nodes) if (n.kind === 'cond' && n.syntax && !n.preproc) conditionIdentifiers(n.syntax, tracked);
   const ptlVars = new Set<string>();
   for (const list of ops) for (const op of list) {
     if (op.k === 'assign' && op.rhs && op.rhs.type === 'call_expression') {
@@ -97,6 +95,24 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
       if (LOCKPTR.has(name) || model.lockHelper(name)?.lockArg === 'return') ptlVars.add(op.target);
     }
   }
+  // Only conditions that decide which lock/range/notifier operations happen are worth facts (see relevantConds).
+  const relevant = relevantConds(cfg, ops, (op) => {
+    const name = op.name;
+    if (model.notifier(name) || model.lockHelper(name) || model.unlockHelper(name)) return true;
+    if (SPIN_LOCK.has(name) || SPIN_TRYLOCK.has(name) || SPIN_UNLOCK.has(name)) return true;
+    const sum = ctx.summaryOf(name);
+    return !!sum && !!(sum.acquires.length || sum.releases.length || sum.rangeDelta || sum.changePte || sum.sleeps);
+  });
+  const tracked = new Set<string>();
+  for (const n of cfg.nodes) if (relevant.has(n.id) && n.syntax) conditionIdentifiers(n.syntax, tracked);
+  // Variables holding a lock helper's result (pte, vmf->pte, ptl): their tests decide whether the lock is held.
+  const guardVars = new Set<string>();
+  for (const list of ops) for (const op of list) {
+    if (op.k !== 'call' || !op.lhs) continue;
+    const lh = model.lockHelper(op.name);
+    if ((lh && lh.returns !== 'always') || ctx.summaryOf(op.name)?.acquires.some((a) => a.cond !== 'always')) guardVars.add(op.lhs);
+  }
+  for (const v of guardVars) tracked.add(v);
   // Pure conditions (no calls, no assignments) seen on a path are facts until one of their variables changes.
   // Only conditions tested at two places or more are worth remembering (a re-test is what they can decide).
   const condVars = new Map<string, Set<string>>();
@@ -105,7 +121,7 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
   const varTests = new Map<string, number>();
   const pending: Array<[number, { key: string; negate: boolean }, Node]> = [];
   for (const n of cfg.nodes) {
-    if (n.kind !== 'cond' || !n.syntax || n.preproc) continue;
+    if (n.kind !== 'cond' || !n.syntax || n.preproc || !relevant.has(n.id)) continue;
     const atom = unwrap(n.syntax);
     const ids = new Set<string>();
     conditionIdentifiers(atom, ids);
@@ -113,9 +129,13 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
     if (hasSideEffects(atom) || atom.type === 'identifier' || atom.type === 'number_literal') { condKeyOf.set(n.id, null); continue; }
     let text = atom.text.replace(/\s+/g, '');
     let negate = false;
-    if (atom.type === 'binary_expression' && atom.childForFieldName('operator')?.text === '!=') {
-      text = text.replace('!=', '==');
-      negate = true;
+    const op = atom.type === 'binary_expression' ? atom.childForFieldName('operator')?.text : undefined;
+    if (op === '==' || op === '!=') {
+      // a != b and b == a are one fact: operands sorted, negation remembered.
+      const l = normExpr(atom.childForFieldName('left')?.text ?? '');
+      const r = normExpr(atom.childForFieldName('right')?.text ?? '');
+      text = l < r ? `${l}==${r}` : `${r}==${l}`;
+      negate = op === '!=';
     }
     const ck = { key: `?${text}`, negate };
     condCount.set(ck.key, (condCount.get(ck.key) ?? 0) + 1);
@@ -148,6 +168,7 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
   const usedSummaries = new Set<string>();
   const exits: State[] = [];
   let opensRange = false;
+  const entryAsserted = new Set<string>();
   const lockSites: FunctionAnalysis['lockSites'] = [];
   const lockSiteSeen = new Set<string>();
   const noteSite = (kind: 'lock' | 'unlock', key: string, ev: Ev): void => {
@@ -193,8 +214,17 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
     pushEvent(s, ev);
     noteSite('lock', key, ev);
   };
-  const release = (s: State, key: string, n: Node, name: string, via?: string): void => {
-    const held = removeLock(s, key);
+  const release = (s: State, lockKey: string, n: Node, name: string, via?: string): void => {
+    let key = lockKey;
+    let held = removeLock(s, key);
+    if (!held) {
+      // Two names for one lock: `if (ptl != pml)` was false on this path, so unlocking ptl unlocks pml.
+      const alias = s.locks.find((l) => s.facts.get(`?${key < l.key ? `${key}==${l.key}` : `${l.key}==${key}`}`) === 1);
+      if (alias) {
+        held = removeLock(s, alias.key);
+        key = alias.key;
+      }
+    }
     const ev = posOf(file, n, 'unlock', { lock: key, detail: `${name}() releases ${key}`, via });
     noteSite('unlock', key, ev);
     if (!held) {
@@ -264,6 +294,12 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
     pushEvent(s, callEv);
     // Locks the callee drops come first: "unlock, sleep, relock" helpers do not sleep under the caller's lock.
     for (const r of sum.releases) {
+      if (r === '$held') {
+        // The callee asserts and drops "the caller's lock": the one the caller took last.
+        const last = s.locks.reduce<HeldLockT | undefined>((a, l) => (!a || (l.site.offset ?? 0) > (a.site.offset ?? 0) ? l : a), undefined);
+        if (last) release(s, last.key, n, sum.name, sum.name);
+        continue;
+      }
       const key = substituteKey(r, args, op.lhs, sum.name, normExpr);
       release(s, key, n, sum.name, sum.name);
     }
@@ -323,6 +359,17 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
       if (key && isPtl(key)) acquire(s, key, op.node, name, SPIN_TRYLOCK.has(name) ? guardFor(op, 'bool', nodeId) : undefined);
       return;
     }
+    if (name === 'lockdep_assert_held' || name === 'lockdep_assert_held_once' || name === 'assert_spin_locked') {
+      // The function documents that its caller holds this lock: treat it as held since entry.
+      const key = op.args[0] ? normExpr(op.args[0].text) : '';
+      if (key && isPtl(key) && !s.locks.some((l) => l.key === key)) {
+        const ev = posOf(file, op.node, 'lock', { lock: key, detail: `${name}(${key}): held by the caller` });
+        addLock(s, { key, site: ev, onEntry: true });
+        pushEvent(s, ev);
+        entryAsserted.add(key);
+      }
+      return;
+    }
     if (SPIN_UNLOCK.has(name)) {
       const key = op.args[0] ? normExpr(op.args[0].text) : '';
       if (key && (isPtl(key) || s.locks.some((l) => l.key === key))) release(s, key, op.node, name);
@@ -349,7 +396,8 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
       case 'identifier':
         if (x.text === 'NULL' || x.text === 'false') return 0;
         if (x.text === 'true') return 1;
-        return s.facts.get(x.text);
+        // A held lock's pointer variable (ptl = pmd_lock(...)) is not NULL.
+        return s.facts.get(x.text) ?? (s.locks.some((l) => l.key === x.text && !l.guard) ? 'nz' : undefined);
       case 'field_expression':
         return s.facts.get(normExpr(x.text));
       case 'unary_expression': {
@@ -475,7 +523,7 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
       if ((v !== 0) !== truth) return false;
     } else if (v === 'nz' && !truth) {
       return false;
-    } else if (tested && tracked.has(tested) && ((varTests.get(tested) ?? 0) >= 2 || flagVars.has(tested))) {
+    } else if (tested && tracked.has(tested) && ((varTests.get(tested) ?? 0) >= 2 || flagVars.has(tested) || guardVars.has(tested))) {
       const cur = s.facts.get(tested);
       if (!testTruth) {
         if (typeof cur === 'string') return false; // symbolic range bounds and 'nz' are non-zero
@@ -569,12 +617,47 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
     file,
     cfg,
     observations,
-    summary: summarize(fn, file, exits, observations, releasedUnheld, init.locks, opensRange),
+    summary: summarize(fn, file, exits, observations, releasedUnheld, init.locks.concat([...entryAsserted].map((key) => ({ key, site: init.trail!.ev, onEntry: true }))), opensRange),
     incomplete,
     usedSummaries: [...usedSummaries],
     visits,
     lockSites,
   };
+}
+
+/**
+ * Conditions whose two branches reach different sets of effect nodes (lock, unlock, range and notifier operations,
+ * calls with such summaries, and the exit) before coming back to the condition: the conditions that decide
+ * something. Loop counters and tests that only choose between effect-free code never split states.
+ */
+function relevantConds(cfg: Cfg, ops: Op[][], isEffect: (op: CallOp) => boolean): Set<number> {
+  const n = cfg.nodes.length;
+  const effect = new Uint8Array(n);
+  for (const node of cfg.nodes) if (node.kind === 'exit' || ops[node.id].some((op) => op.k === 'call' && isEffect(op))) effect[node.id] = 1;
+  const mark = new Int32Array(n).fill(-1);
+  let stamp = 0;
+  // Effect nodes reachable from `from` without going through `avoid` (so a loop's next iteration does not count).
+  const reachable = (from: number, avoid: number): string => {
+    stamp++;
+    const found: number[] = [];
+    const stack = [from];
+    while (stack.length) {
+      const id = stack.pop()!;
+      if (id === avoid || id < 0 || id >= n || mark[id] === stamp) continue;
+      mark[id] = stamp;
+      if (effect[id]) found.push(id);
+      for (const e of cfg.nodes[id].succ) stack.push(e.to);
+    }
+    return found.sort((a, b) => a - b).join(',');
+  };
+  const out = new Set<number>();
+  for (const node of cfg.nodes) {
+    if (node.kind !== 'cond' || node.preproc || node.succ.length < 2) continue;
+    const t = node.succ.find((e) => e.kind === 'true')?.to;
+    const f = node.succ.find((e) => e.kind === 'false')?.to;
+    if (t === undefined || f === undefined || reachable(t, node.id) !== reachable(f, node.id)) out.add(node.id);
+  }
+  return out;
 }
 
 /**
@@ -704,8 +787,9 @@ function summarize(fn: FunctionInfo, file: string, exits: State[], obs: Observat
   }
   // Locks held on entry (contracts) and released on some path: the caller's lock.
   for (const l of entryLocks) {
-    const rel = paramRelative(l.key, fn);
-    if (rel && exits.some((s) => !s.locks.some((x) => x.key === l.key)) && !releases.includes(rel)) releases.push(rel);
+    // A lock the caller holds, named through a parameter ($i) or only known as "the caller's lock" ($held).
+    const rel = paramRelative(l.key, fn) ?? '$held';
+    if (exits.some((s) => !s.locks.some((x) => x.key === l.key)) && !releases.includes(rel)) releases.push(rel);
   }
   let rangeDelta = 0;
   let rangeSite: Ev | undefined;
