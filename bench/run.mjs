@@ -207,19 +207,29 @@ async function inProcessChild(tree, sub, runs) {
     if (instrument) parser.parse = origParse;
     return { ms, findings: r.findings.length, parsed: r.filesParsed, functions: r.functionsAnalysed, incomplete: r.incomplete.length };
   };
-  const measure = (fn) => {
-    fn(); // warm-up (twice: the tree-sitter wasm and the analysis code tier up over the first runs)
-    fn();
-    const xs = [];
-    for (let i = 0; i < runs; i++) xs.push(fn());
-    return median(xs);
+  // Bare and full runs alternate (after two warm-ups of each: the tree-sitter wasm and the analysis code tier up over
+  // the first runs), so that a change of load on a shared machine hits both sides of the ratio.
+  const measurePair = (a, b) => {
+    for (let i = 0; i < 2; i++) {
+      a();
+      b();
+    }
+    const xa = [];
+    const xb = [];
+    for (let i = 0; i < runs; i++) {
+      xa.push(a());
+      xb.push(b());
+    }
+    return [median(xa), median(xb)];
   };
   const sets = { prefiltered: parsedFiles.filter((f) => texts.has(f)), all: all.filter((f) => texts.has(f)) };
   const result = { dir: sub, runs, candidates: candidates.length, auditFindings: ar.findings.length, sets: {} };
   for (const [name, files] of Object.entries(sets)) {
-    const bareMs = measure(() => bare(files));
     let last;
-    const fullMs = measure(() => (last = full(files)).ms);
+    const [bareMs, fullMs] = measurePair(
+      () => bare(files),
+      () => (last = full(files)).ms,
+    );
     parseMs = 0;
     parseCalls = 0;
     const inst = full(files, true);
@@ -250,12 +260,15 @@ function parseStats(stderr) {
     return undefined;
   }
 }
-async function cliRun(tree, target, jobs, reps) {
-  const args = [CLI, '--format', 'json', ...(jobs ? ['--jobs', String(jobs)] : []), target];
-  const env = { ...process.env, NOTIFIER_AUDIT_STATS: '1' };
-  await run(process.execPath, args, { cwd: tree, env }); // warm-up (page cache, compile cache)
-  const rs = [];
-  for (let i = 0; i < reps; i++) rs.push(await run(process.execPath, args, { cwd: tree, env, rss: true }));
+function cliArgs(target, jobs) {
+  return [CLI, '--format', 'json', ...(jobs ? ['--jobs', String(jobs)] : []), target];
+}
+const cliEnv = () => ({ ...process.env, NOTIFIER_AUDIT_STATS: '1' });
+function cliOnce(tree, target, jobs) {
+  return run(process.execPath, cliArgs(target, jobs), { cwd: tree, env: cliEnv(), rss: true });
+}
+/** Median of several runs of the CLI (each `run()` result), with the JSON of the median run decoded. */
+function cliSummary(rs) {
   const ok = rs.filter((r) => !r.timedOut && (r.code === 0 || r.code === 1));
   if (!ok.length) {
     const r = rs[0];
@@ -272,6 +285,7 @@ async function cliRun(tree, target, jobs, reps) {
   for (const f of json.findings) byRule[f.rule] = (byRule[f.rule] ?? 0) + 1;
   return {
     ms: median(ok.map((r) => r.ms)),
+    runs: ok.length,
     rssKb: Math.max(...ok.map((r) => r.rssKb ?? 0)) || undefined,
     stats: parseStats(mid.stderr),
     filesScanned: json.filesScanned,
@@ -281,6 +295,12 @@ async function cliRun(tree, target, jobs, reps) {
     incomplete: json.incomplete.length,
     kernelVersion: json.kernelVersion,
   };
+}
+async function cliRun(tree, target, jobs, reps) {
+  await run(process.execPath, cliArgs(target, jobs), { cwd: tree, env: cliEnv() }); // warm-up (page cache)
+  const rs = [];
+  for (let i = 0; i < reps; i++) rs.push(await cliOnce(tree, target, jobs));
+  return cliSummary(rs);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -303,15 +323,13 @@ function spatchMatches(stdout) {
   }
   return [...set].sort();
 }
-async function spatchRun(tree, rule, target, reps) {
-  const cocci = join(COCCI, `${rule}.cocci`);
-  const env = spatchEnv(tree);
-  if (reps > 1) await run('spatch', spatchArgs(cocci, target), { cwd: tree, env }); // warm-up
-  const rs = [];
-  for (let i = 0; i < reps; i++) rs.push(await run('spatch', spatchArgs(cocci, target), { cwd: tree, env, rss: true }));
+function spatchOnce(tree, rule, target) {
+  return run('spatch', spatchArgs(join(COCCI, `${rule}.cocci`), target), { cwd: tree, env: spatchEnv(tree), rss: true });
+}
+function spatchSummary(rs) {
   const ok = rs.filter((r) => !r.timedOut && r.code === 0);
   if (!ok.length) return { error: rs[0].timedOut ? 'timed out after 5 min' : `exit ${rs[0].code}: ${(rs[0].error || rs[0].stderr).trim().split('\n').slice(-2).join(' ')}` };
-  return { ms: median(ok.map((r) => r.ms)), rssKb: Math.max(...ok.map((r) => r.rssKb ?? 0)) || undefined, matches: spatchMatches(ok[0].stdout) };
+  return { ms: median(ok.map((r) => r.ms)), runs: ok.length, rssKb: Math.max(...ok.map((r) => r.rssKb ?? 0)) || undefined, matches: spatchMatches(ok[0].stdout) };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -367,6 +385,7 @@ async function extraBench(name, args = []) {
 // ---------------------------------------------------------------------------------------------------------------
 async function main() {
   const started = Date.now();
+  const loadBefore = os.loadavg();
   const REPS = QUICK ? 1 : 3;
   const INPROC_RUNS = QUICK ? 2 : 5;
   const md = [];
@@ -417,22 +436,23 @@ async function main() {
     { label: 'mm/', target: 'mm', files: mmFiles.length, bytes: mmBytes },
     { label: 'whole tree', target: '.', files: allFiles.length, bytes: treeBytes },
   ];
+  // Ours and spatch interleaved run by run on each target, so that a change of load on a shared machine hits both.
   const cli = {};
-  for (const t of targets) {
-    for (const jobs of [1, 2]) {
-      log(`CLI on 6.1 ${t.label}, --jobs ${jobs}`);
-      cli[`${t.label}|${jobs}`] = await cliRun(tree61, t.target, jobs, REPS);
-    }
-  }
-
   const sp = {};
-  if (spatchOk) {
-    for (const t of targets) {
-      for (const rule of [RULE1, RULE2]) {
-        log(`spatch ${rule} on ${t.label}`);
-        sp[`${t.label}|${rule}`] = await spatchRun(tree61, rule, t.target, t.target === '.' ? 1 : REPS);
-      }
+  for (const t of targets) {
+    const whole = t.target === '.';
+    log(`CLI${spatchOk ? ' and spatch' : ''} on 6.1 ${t.label}`);
+    await run(process.execPath, cliArgs(t.target, 2), { cwd: tree61, env: cliEnv() }); // warm-up (page cache)
+    if (spatchOk && !whole) for (const rule of [RULE1, RULE2]) await spatchOnce(tree61, rule, t.target);
+    const raw = {};
+    const push = (k, r) => (raw[k] ??= []).push(r);
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const jobs of [1, 2]) push(`cli|${jobs}`, await cliOnce(tree61, t.target, jobs));
+      // spatch on the whole tree: one run per rule (about 5 + 13 s here).
+      if (spatchOk && (!whole || rep === 0)) for (const rule of [RULE1, RULE2]) push(`sp|${rule}`, await spatchOnce(tree61, rule, t.target));
     }
+    for (const jobs of [1, 2]) cli[`${t.label}|${jobs}`] = cliSummary(raw[`cli|${jobs}`]);
+    if (spatchOk) for (const rule of [RULE1, RULE2]) sp[`${t.label}|${rule}`] = spatchSummary(raw[`sp|${rule}`]);
   }
 
   let tree612;
@@ -472,8 +492,9 @@ async function main() {
   out(`| CPU | ${cpus.length} x ${cpus[0]?.model?.trim() ?? '?'} (available parallelism ${os.availableParallelism?.() ?? cpus.length}) |`);
   out(`| RAM | ${(os.totalmem() / 2 ** 30).toFixed(1)} GB |`);
   out(`| spatch | ${spatchV || 'not installed'} |`);
+  out(`| load average (1/5/15 min) | at start ${loadBefore.map((x) => x.toFixed(2)).join(' / ')}, at end ${os.loadavg().map((x) => x.toFixed(2)).join(' / ')} (other work on the machine makes times noisy) |`);
   out(`| kernel trees | linux-source-6.1: ${allFiles.length} .c/.h files, ${(treeBytes / 2 ** 20).toFixed(0)} MB (mm/: ${mmFiles.length} files, ${(mmBytes / 2 ** 20).toFixed(1)} MB); linux-source-6.12: ${tree612 ? 'yes' : tree612Error} |`);
-  out(`| repetitions | CLI and spatch on memory.c and mm/: median of ${REPS} after a warm-up; spatch on the whole tree: 1 run per rule; in-process: median of ${INPROC_RUNS} after a warm-up |`);
+  out(`| repetitions | CLI and spatch on memory.c and mm/: median of ${REPS} after a warm-up, ours and spatch interleaved; our CLI on the whole tree: median of ${REPS}; spatch on the whole tree: 1 run per rule; in-process: median of ${INPROC_RUNS} after two warm-ups, bare and full interleaved |`);
   out();
 
   // Headline
@@ -655,9 +676,19 @@ async function main() {
         out('```');
         if (x.stdout) {
           out();
+          out('```');
           out(x.stdout);
+          out('```');
         }
-      } else out(x.stdout || '(no output)');
+      } else if (!x.stdout) out('(no output)');
+      else if (/^\s*[|#]/.test(x.stdout)) out(x.stdout); // already Markdown
+      else {
+        out(`Run time ${fmtMs(x.ms)}, output:`);
+        out();
+        out('```');
+        out(x.stdout);
+        out('```');
+      }
       out();
     }
   }

@@ -30,6 +30,24 @@ test('edits applied one by one give the same findings as a fresh analysis', asyn
   live.dispose();
 });
 
+test('a function that only moved is rebased exactly: paths, related locations and fix offsets equal a fresh analysis', async () => {
+  const parser = await getParser();
+  const base = readFileSync(join(ROOT, 'test/fixtures/rules/unbracketed-change-pte/lazy-start-in-loop.c'), 'utf8');
+  const opts = { settings: engine.DEFAULT_SETTINGS, kernelVersion: engine.parseVersion('4.14', 't') };
+  const live = new engine.Project(parser, opts);
+  live.setFile('/l.c', base);
+  live.analyze();
+  for (const prefix of ['/* a */ ', '\n\n/* three\nlines */\n', '']) {
+    const text = prefix + base;
+    live.setFile('/l.c', text);
+    const fresh = new engine.Project(parser, opts);
+    fresh.setFile('/l.c', text);
+    assert.deepEqual(live.analyze(), fresh.analyze());
+    fresh.dispose();
+  }
+  live.dispose();
+});
+
 test('diffEdit describes the single changed region', () => {
   const e = engine.diffEdit('abc\ndef\nghi', 'abc\ndXYf\nghi');
   assert.equal(e.startIndex, 5);

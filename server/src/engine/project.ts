@@ -36,10 +36,51 @@ interface FileState {
   lockish: boolean;
 }
 
+interface FnMeta {
+  readonly text: string;
+  readonly key: string;
+  /** File and text hash: the cache key that survives edits above the function. */
+  readonly posFree: string;
+  readonly root: boolean;
+  readonly lockish: boolean;
+  /** Names followed by '(' in the function: the functions it may call. */
+  readonly calls: Set<string>;
+}
+
+/** FnMeta whose text, hash and call set are computed only when asked for. */
+class LazyMeta implements FnMeta {
+  private t?: string;
+  private h?: string;
+  private c?: Set<string>;
+  constructor(private readonly file: string, private readonly src: string, private readonly fn: FunctionInfo, readonly root: boolean, readonly lockish: boolean) {}
+  get text(): string {
+    return (this.t ??= this.src.slice(this.fn.start, this.fn.end));
+  }
+  private get hash(): string {
+    return (this.h ??= createHash('sha1').update(this.text).digest('base64'));
+  }
+  get key(): string {
+    return `${this.file}\0${this.fn.start}\0${this.fn.line}\0${this.hash}`;
+  }
+  get posFree(): string {
+    return `${this.file}\0${this.hash}`;
+  }
+  get calls(): Set<string> {
+    if (!this.c) {
+      this.c = new Set();
+      for (const m of this.text.matchAll(/\b([A-Za-z_]\w*)\s*\(/g)) this.c.add(m[1]);
+    }
+    return this.c;
+  }
+}
+
 interface FnResult {
   name: string;
   file: string;
   line: number;
+  /** Offset of the definition when analysed (rebasing moves everything by the difference). */
+  start: number;
+  end: number;
   summary: Summary;
   findings: Array<{ f: Finding; defer: boolean }>;
   incomplete?: string;
@@ -67,7 +108,8 @@ export class Project {
   private opts!: ProjectOptions;
   private rootRe!: RegExp;
   private lockRe!: RegExp;
-  private cache = new Map<string, FnResult>();
+  private cache = new Map<string, FnResult[]>();
+  private meta = new WeakMap<FunctionInfo, FnMeta>();
   private index: Map<string, Array<{ file: FileState; fn: FunctionInfo }>> | undefined;
 
   constructor(private readonly parser: CParser, opts: ProjectOptions) {
@@ -84,6 +126,7 @@ export class Project {
     const extra = [...opts.settings.lockHelpers.map((h) => h.name), ...opts.settings.unlockHelpers.map((h) => h.name)];
     this.lockRe = extra.length ? new RegExp(`${LOCKISH.source}|\\b(?:${extra.join('|')})\\b`) : LOCKISH;
     this.cache.clear();
+    this.meta = new WeakMap();
     for (const f of this.files.values()) {
       f.roots = this.rootRe.test(f.text);
       f.lockish = this.lockRe.test(f.text);
@@ -218,19 +261,53 @@ export class Project {
     return defs.find((d) => d.file.file === fromFile) ?? defs.find((d) => !d.fn.isStatic) ?? undefined;
   }
 
-  private fnText(st: FileState, fn: FunctionInfo): string {
-    return st.text.slice(fn.start, fn.end);
+  /** Per-function facts, computed lazily once per parse (a re-parse makes new FunctionInfo objects). */
+  private metaOf(st: FileState, fn: FunctionInfo): FnMeta {
+    let m = this.meta.get(fn);
+    if (!m) {
+      this.markFile(st);
+      m = this.meta.get(fn)!;
+    }
+    return m;
+  }
+
+  /** Creates the metas of a file's functions; root/lockish come from one regex pass over the whole file. */
+  private markFile(st: FileState): void {
+    const fns = st.functions ?? [];
+    const rootHits = new Uint8Array(fns.length);
+    const lockHits = new Uint8Array(fns.length);
+    const mark = (re: RegExp, hits: Uint8Array): void => {
+      const g = new RegExp(re.source, 'g');
+      for (const m of st.text.matchAll(g)) {
+        const at = m.index ?? 0;
+        // Functions are in source order: binary search the one containing `at`.
+        let lo = 0;
+        let hi = fns.length - 1;
+        while (lo <= hi) {
+          const mid = (lo + hi) >> 1;
+          if (fns[mid].end <= at) lo = mid + 1;
+          else if (fns[mid].start > at) hi = mid - 1;
+          else {
+            hits[mid] = 1;
+            break;
+          }
+        }
+      }
+    };
+    if (st.roots) mark(this.rootRe, rootHits);
+    if (st.lockish || st.roots) mark(this.lockRe, lockHits);
+    fns.forEach((fn, i) => this.meta.set(fn, new LazyMeta(st.file, st.text, fn, rootHits[i] === 1, lockHits[i] === 1)));
   }
 
   private cacheKey(st: FileState, fn: FunctionInfo): string {
-    const h = createHash('sha1').update(this.fnText(st, fn)).digest('base64');
-    return `${st.file}\0${fn.start}\0${fn.line}\0${h}`;
+    return this.metaOf(st, fn).key;
   }
 
   /** Runs every rule over the files (all, or `only`) and returns findings with witness paths. */
   analyze(only?: Iterable<string>): ProjectResult {
     const idx = this.getIndex();
     const results = new Map<string, FnResult>();
+    const claimed = new Set<FnResult>();
     const inProgress = new Set<string>();
     const summaries = new Map<string, Summary | null>();
     const errors: FileError[] = [];
@@ -245,14 +322,22 @@ export class Project {
       try {
         // A cached result is valid while the summaries it used are unchanged (checked with this function in progress,
         // so recursion through the call graph stops here).
-        const cached = this.cache.get(key);
+        // Results are cached by file and function text; a function that only moved (an edit above it) is rebased.
+        const meta = this.metaOf(st, fn);
+        const entries = this.cache.get(meta.posFree) ?? [];
+        const cached = entries.find((e) => e.start === fn.start) ?? entries.find((e) => !claimed.has(e));
         if (cached && [...cached.deps].every(([n, fp]) => fingerprintOf(n, st.file) === fp)) {
-          results.set(key, cached);
-          return cached;
+          claimed.add(cached);
+          const r = cached.start === fn.start && cached.line === fn.line ? cached : rebase(cached, fn);
+          results.set(key, r);
+          return r;
         }
         const r = this.runFunction(st, fn, (n) => summaryFor(n, st.file));
         results.set(key, r);
-        this.cache.set(key, r);
+        claimed.add(r);
+        const kept = entries.filter((e) => e !== cached).slice(-3);
+        kept.push(r);
+        this.cache.set(meta.posFree, kept);
         return r;
       } finally {
         inProgress.delete(key);
@@ -270,8 +355,8 @@ export class Project {
         summaries.set(ck, null);
         return undefined;
       }
-      const text = this.fnText(def.file, def.fn);
-      if (!this.rootRe.test(text) && !this.lockRe.test(text) && !escapingRe?.test(text)) {
+      const meta = this.metaOf(def.file, def.fn);
+      if (!meta.root && !meta.lockish && ![...escaping.keys()].some((n) => meta.calls.has(n))) {
         summaries.set(ck, null);
         return undefined;
       }
@@ -282,13 +367,12 @@ export class Project {
     };
 
     // Roots: functions that mention a notifier. Then, repeatedly, callers of functions with escaping effects.
-    let escapingRe: RegExp | undefined;
     const analysed = new Set<string>();
     const escaping = new Map<string, 'all' | 'locked'>();
     let frontier: Array<{ file: FileState; fn: FunctionInfo }> = [];
     // The notifier API's own definitions (mmu_notifier.h, mm/mmu_notifier.c) implement the model: not audited.
     const isApi = (name: string): boolean => !!(this.model.notifier(name) || this.model.lockHelper(name) || this.model.unlockHelper(name));
-    for (const defs of idx.values()) for (const d of defs) if (d.file.roots && !isApi(d.fn.name) && this.rootRe.test(this.fnText(d.file, d.fn))) frontier.push(d);
+    for (const defs of idx.values()) for (const d of defs) if (d.file.roots && !isApi(d.fn.name) && this.metaOf(d.file, d.fn).root) frontier.push(d);
     for (let round = 0; frontier.length && round < 8; round++) {
       const newEscapes: string[] = [];
       for (const d of frontier) {
@@ -309,18 +393,13 @@ export class Project {
         }
       }
       if (!newEscapes.length) break;
-      escapingRe = new RegExp(`\\b(?:${[...escaping.keys()].join('|')})\\b`);
-      const re = new RegExp(`\\b(?:${newEscapes.join('|')})\\s*\\(`);
       frontier = [];
       for (const defs of idx.values()) {
         for (const d of defs) {
           if (analysed.has(`${d.file.file}\0${d.fn.start}`) || isApi(d.fn.name)) continue;
-          const text = this.fnText(d.file, d.fn);
-          const m = re.exec(text);
-          if (!m) continue;
-          const name = /\b(\w+)\s*\($/.exec(m[0])?.[1] ?? '';
-          if (escaping.get(name) === 'locked' && !this.lockRe.test(text)) continue;
-          frontier.push(d);
+          const meta = this.metaOf(d.file, d.fn);
+          // A caller of a function that only sleeps matters only if it can hold a page-table lock.
+          if (newEscapes.some((n) => meta.calls.has(n) && (escaping.get(n) === 'all' || meta.lockish))) frontier.push(d);
         }
       }
     }
@@ -384,7 +463,7 @@ export class Project {
       });
     } catch (e) {
       const summary: Summary = { name: fn.name, file: st.file, line: fn.line, isStatic: fn.isStatic, acquires: [], releases: [], rangeDelta: 0 };
-      return { name: fn.name, file: st.file, line: fn.line, summary, findings: [], incomplete: `analysis failed: ${(e as Error).message}`, deps, used: [], ms: Date.now() - t0 };
+      return { name: fn.name, file: st.file, line: fn.line, start: fn.start, end: fn.end, summary, findings: [], incomplete: `analysis failed: ${(e as Error).message}`, deps, used: [], ms: Date.now() - t0 };
     }
     if (process.env.NA_SUMMARY === fn.name) process.stderr.write(`summary ${JSON.stringify(fa.summary, (k, v) => (k === 'path' ? undefined : v), 1)}\n`);
     const findings: FnResult['findings'] = [];
@@ -420,6 +499,8 @@ export class Project {
       name: fn.name,
       file: st.file,
       line: fn.line,
+      start: fn.start,
+      end: fn.end,
       summary: fa.summary,
       findings,
       incomplete: fa.incomplete,
@@ -446,6 +527,57 @@ export class Project {
     for (const f of this.files.values()) f.parsed?.tree.delete();
     this.files.clear();
   }
+}
+
+/**
+ * Moves a cached result to where its (unchanged) function now is: lines and offsets of everything inside the
+ * function's old extent in its file shift; columns do not change, since the function's own text did not.
+ */
+function rebase(r: FnResult, fn: FunctionInfo): FnResult {
+  const dl = fn.line - r.line;
+  const doff = fn.start - r.start;
+  const firstLine = r.line;
+  const lastLine = r.line + (fn.node.endPosition.row + 1 - fn.line);
+  const inside = (o: { file: string; line: number }): boolean => o.file === r.file && o.line >= firstLine && o.line <= lastLine;
+  const mv = <T extends { file: string; line: number; offset?: number; stmtStart?: number; stmtEnd?: number }>(o: T): T => {
+    if (!inside(o)) return o;
+    const c = { ...o, line: o.line + dl };
+    if (c.offset !== undefined) c.offset += doff;
+    if (c.stmtStart !== undefined) c.stmtStart += doff;
+    if (c.stmtEnd !== undefined) c.stmtEnd += doff;
+    return c;
+  };
+  const findings = r.findings.map(({ f, defer }) => {
+    const g: Finding = {
+      ...f,
+      line: f.line + dl,
+      endLine: f.endLine + dl,
+      related: f.related.map(mv),
+      path: f.path.map(mv),
+    };
+    if (f.fix) {
+      const fx = { ...f.fix };
+      fx.startInsertOffset += doff;
+      fx.endInsertOffsets = fx.endInsertOffsets.map((x) => x + doff);
+      fx.declInsertOffset += doff;
+      if (fx.stmtStart !== undefined) fx.stmtStart += doff;
+      if (fx.stmtEnd !== undefined) fx.stmtEnd += doff;
+      if (fx.lockStmtOffset !== undefined) fx.lockStmtOffset += doff;
+      if (fx.unlockStmtEndOffsets) fx.unlockStmtEndOffsets = fx.unlockStmtEndOffsets.map((x) => x + doff);
+      g.fix = fx;
+    }
+    return { f: g, defer };
+  });
+  const sm = r.summary;
+  const summary: Summary = {
+    ...sm,
+    line: fn.line,
+    acquires: sm.acquires.map((a) => ({ ...a, site: mv(a.site) })),
+  };
+  if (sm.rangeSite) summary.rangeSite = mv(sm.rangeSite);
+  if (sm.changePte) summary.changePte = { site: mv(sm.changePte.site), path: sm.changePte.path.map(mv) };
+  if (sm.sleeps) summary.sleeps = { ...sm.sleeps, site: mv(sm.sleeps.site), path: sm.sleeps.path.map(mv) };
+  return { ...r, line: fn.line, start: fn.start, end: fn.end, findings, summary };
 }
 
 export { isTrivial };

@@ -62,7 +62,8 @@ export class CParser {
     if (old) {
       const edit = diffEdit(old.pre.text, pre.text);
       if (!edit) return { text, pre, tree: old.tree };
-      oldTree = old.tree.copy();
+      // The old tree is edited in place: the caller replaces (and deletes) it once this parse is done.
+      oldTree = old.tree;
       oldTree.edit(edit);
     }
     const start = Date.now();
@@ -77,7 +78,6 @@ export class CParser {
       : undefined;
     this.parser.reset();
     const tree = this.parser.parse(pre.text, oldTree, options as never);
-    oldTree?.delete();
     if (!tree || cancelled) {
       tree?.delete();
       this.parser.reset();

@@ -35,39 +35,44 @@ const TYPE_SECOND = new Set(['container_of', 'container_of_const', 'list_entry',
 const ANN_RE = new RegExp(`\\b(?:${ANNOTATIONS.join('|')})\\b`, 'g');
 const ANN_ARGS_RE = new RegExp(`\\b(?:${ANNOTATIONS_WITH_ARGS.join('|')}|${CONTRACTS.join('|')})\\s*\\(`, 'g');
 const LOOP_RE = /\b([A-Za-z_0-9]*for_each[A-Za-z_0-9]*)\s*\(/g;
-const TYPE_MACRO_RE = /\b([A-Za-z_][A-Za-z_0-9]*)\s*\(/g;
+const TYPE_MACRO_RE = new RegExp(`\\b(${[...TYPE_FIRST, ...TYPE_SECOND].join('|')})\\s*\\(`, 'g');
 
 /**
  * Builds a mask of the text: comments, string and character literals and preprocessor lines become spaces
  * (newlines kept), so that the rewriting regexes only see code.
  */
 export function maskText(src: string): { mask: string; directives: Array<{ start: number; end: number }> } {
-  const out: string[] = new Array(src.length);
-  const directives: Array<{ start: number; end: number }> = [];
   const n = src.length;
+  const out = new Uint16Array(n);
+  for (let i = 0; i < n; i++) out[i] = src.charCodeAt(i);
+  const directives: Array<{ start: number; end: number }> = [];
+  const blankRange = (a: number, b: number): void => {
+    for (let k = a; k < b; k++) if (out[k] !== 10) out[k] = 32;
+  };
   let i = 0;
   let lineStart = true;
   while (i < n) {
-    const c = src.charCodeAt(i);
-    if (c === 10) { out[i] = '\n'; i++; lineStart = true; continue; }
-    if (lineStart && (c === 32 || c === 9)) { out[i] = src[i]; i++; continue; }
+    const c = out[i];
+    if (c === 10) { i++; lineStart = true; continue; }
+    if (lineStart && (c === 32 || c === 9)) { i++; continue; }
     if (lineStart && c === 35 /* # */) {
       const start = i;
       // A directive runs to the end of line, with backslash continuations; comments inside are part of it.
       while (i < n) {
-        const d = src.charCodeAt(i);
+        const d = out[i];
         if (d === 10) {
-          if (i > 0 && src.charCodeAt(i - 1) === 92) { out[i] = '\n'; i++; continue; }
-          if (i > 1 && src.charCodeAt(i - 1) === 13 && src.charCodeAt(i - 2) === 92) { out[i] = '\n'; i++; continue; }
+          if (i > 0 && src.charCodeAt(i - 1) === 92) { i++; continue; }
+          if (i > 1 && src.charCodeAt(i - 1) === 13 && src.charCodeAt(i - 2) === 92) { i++; continue; }
           break;
         }
         if (d === 47 && src.charCodeAt(i + 1) === 42) {
           const e = src.indexOf('*/', i + 2);
           const end = e < 0 ? n : e + 2;
-          for (; i < end; i++) out[i] = src.charCodeAt(i) === 10 ? '\n' : ' ';
+          blankRange(i, end);
+          i = end;
           continue;
         }
-        out[i] = ' ';
+        out[i] = 32;
         i++;
       }
       directives.push({ start, end: i });
@@ -78,30 +83,42 @@ export function maskText(src: string): { mask: string; directives: Array<{ start
     if (c === 47 && src.charCodeAt(i + 1) === 42) {
       const e = src.indexOf('*/', i + 2);
       const end = e < 0 ? n : e + 2;
-      for (; i < end; i++) out[i] = src.charCodeAt(i) === 10 ? '\n' : ' ';
+      blankRange(i, end);
+      i = end;
       continue;
     }
     if (c === 47 && src.charCodeAt(i + 1) === 47) {
-      while (i < n && src.charCodeAt(i) !== 10) { out[i] = ' '; i++; }
+      let e = src.indexOf('\n', i);
+      if (e < 0) e = n;
+      blankRange(i, e);
+      i = e;
       continue;
     }
     if (c === 34 || c === 39) {
-      out[i] = src[i];
       i++;
       while (i < n) {
-        const d = src.charCodeAt(i);
-        if (d === 92 && i + 1 < n) { out[i] = ' '; out[i + 1] = src.charCodeAt(i + 1) === 10 ? '\n' : ' '; i += 2; continue; }
-        if (d === c) { out[i] = src[i]; i++; break; }
+        const d = out[i];
+        if (d === 92 && i + 1 < n) { out[i] = 32; if (out[i + 1] !== 10) out[i + 1] = 32; i += 2; continue; }
+        if (d === c) { i++; break; }
         if (d === 10) break; // unterminated literal: stop at end of line
-        out[i] = ' ';
+        out[i] = 32;
         i++;
       }
       continue;
     }
-    out[i] = src[i];
+    // Plain code: jump to the next character that can start something.
     i++;
+    while (i < n) {
+      const d = out[i];
+      if (d === 10 || d === 47 || d === 34 || d === 39) break;
+      i++;
+    }
   }
-  return { mask: out.join(''), directives };
+  return { mask: utf16(out), directives };
+}
+
+function utf16(a: Uint16Array): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('utf16le');
 }
 
 /** Index just past the parenthesis group opening at `open` in the mask, or -1. */
@@ -131,23 +148,26 @@ function splitArgs(mask: string, open: number, close: number): Array<[number, nu
   return args;
 }
 
-function blank(buf: string[], start: number, end: number): void {
-  for (let i = start; i < end; i++) if (buf[i] !== '\n' && buf[i] !== '\r') buf[i] = ' ';
+type Buf = Uint16Array;
+
+function blank(buf: Buf, start: number, end: number): void {
+  for (let i = start; i < end; i++) if (buf[i] !== 10 && buf[i] !== 13) buf[i] = 32;
 }
 
 /** Replaces a type argument by "0" padded with spaces, so the call parses as an expression. */
-function neutraliseArg(buf: string[], mask: string, a: [number, number]): void {
+function neutraliseArg(buf: Buf, mask: string, a: [number, number]): void {
   let s = a[0];
   while (s < a[1] && /\s/.test(mask[s])) s++;
   if (s >= a[1]) return;
   blank(buf, s, a[1]);
-  buf[s] = '0';
+  buf[s] = 48; // '0'
 }
 
 /** Length-preserving rewrite of kernel-specific syntax. */
 export function prepass(src: string): PrepassResult {
   const { mask, directives } = maskText(src);
-  const buf = src.split('');
+  const buf = new Uint16Array(src.length);
+  for (let i = 0; i < src.length; i++) buf[i] = src.charCodeAt(i);
   const contracts: LockContract[] = [];
 
   for (const m of mask.matchAll(ANN_RE)) blank(buf, m.index!, m.index! + m[0].length);
@@ -182,8 +202,8 @@ export function prepass(src: string): PrepassResult {
       if (!/\b(else|do|return)$/.test(before)) continue;
     }
     const start = m.index!;
-    buf[start] = 'w'; buf[start + 1] = 'h'; buf[start + 2] = 'i'; buf[start + 3] = 'l'; buf[start + 4] = 'e';
-    for (let i = start + 5; i < start + name.length; i++) buf[i] = ' ';
+    for (let i = 0; i < 5; i++) buf[start + i] = 'while'.charCodeAt(i);
+    for (let i = start + 5; i < start + name.length; i++) buf[i] = 32;
   }
 
   for (const m of mask.matchAll(TYPE_MACRO_RE)) {
@@ -200,7 +220,7 @@ export function prepass(src: string): PrepassResult {
   }
 
   rewriteConditionals(src, mask, directives, buf);
-  return { text: buf.join(''), contracts };
+  return { text: utf16(buf), contracts };
 }
 
 interface Branch { dirStart: number; dirEnd: number; kind: string; cond: string }
@@ -210,7 +230,7 @@ interface Branch { dirStart: number; dirEnd: number; kind: string; cond: string 
  * that does not end a statement) are reduced to one branch: the first, or the #else of an `#if 0`. Balanced groups
  * stay, so the CFG can model both branches.
  */
-function rewriteConditionals(src: string, mask: string, directives: Array<{ start: number; end: number }>, buf: string[]): void {
+function rewriteConditionals(src: string, mask: string, directives: Array<{ start: number; end: number }>, buf: Buf): void {
   const stack: Branch[][] = [];
   for (const d of directives) {
     const text = src.slice(d.start, d.end);
@@ -231,7 +251,7 @@ function isZero(b: Branch): boolean {
   return b.kind === 'if' && /^0\b/.test(b.cond.replace(/\/\*.*?\*\//g, '').trim());
 }
 
-function reduceGroup(mask: string, group: Branch[], buf: string[]): void {
+function reduceGroup(mask: string, group: Branch[], buf: Buf): void {
   const bodies: Array<[number, number]> = [];
   for (let i = 0; i + 1 < group.length; i++) bodies.push([group[i].dirEnd, group[i + 1].dirStart]);
   const balanced = bodies.every(([s, e]) => {
