@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+require('v8').setFlagsFromString('--liftoff-only');
 // Entry point of the notifier-audit CLI: loads the bundled CLI (built by `npm run build`).
 'use strict';
 const { join } = require('node:path');

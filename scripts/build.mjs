@@ -12,6 +12,7 @@ const entries = [
   ['server/src/index.ts', 'engine.js'],
   ['server/src/cli.ts', 'cli.js'],
   ['server/src/cli/worker.ts', 'worker.js'],
+  ['server/src/cli/simulate.ts', 'simulate.js'],
   ['server/src/server.ts', 'server.js'],
   ['simulator/src/index.ts', 'simulator.js'],
   ['client/src/extension.ts', 'extension.js'],

@@ -119,7 +119,8 @@ export async function main(argv: string[]): Promise<number> {
   };
   try {
     if (argv[0] === 'lsp') {
-      const { startServer } = await import('./server');
+      // The language server is its own bundle (dist/server.js): the audit path does not pay for loading it.
+      const { startServer } = loadSibling('server.js') as typeof import('./server');
       startServer();
       return await new Promise<number>(() => undefined);
     }
@@ -184,7 +185,7 @@ function diffFilter(changed: ReturnType<typeof parseUnifiedDiff>): (file: string
 }
 
 async function simulateCommand(argv: string[], err: (m: string) => void): Promise<number> {
-  const { runSimulateCommand } = await import('./cli/simulate');
+  const { runSimulateCommand } = loadSibling('simulate.js') as typeof import('./cli/simulate');
   try {
     return await runSimulateCommand(argv, err);
   } catch (e) {
@@ -194,6 +195,12 @@ async function simulateCommand(argv: string[], err: (m: string) => void): Promis
     }
     throw e;
   }
+}
+
+/** Loads another bundle next to this one at run time (kept out of this bundle so start-up stays lean). */
+function loadSibling(name: string): unknown {
+  const path = require('node:path').join(__dirname, name);
+  return require(path);
 }
 
 export { UsageError };
