@@ -117,7 +117,7 @@ export async function audit(paths: string[], opts: AuditOptions): Promise<AuditR
       /* the built-in model stays */
     }
   }
-  const project = new Project(parser, { settings: opts.settings, kernelVersion: version, header: headerInfo, parseBudgetMs: 20000 });
+  const project = new Project(parser, { settings: opts.settings, kernelVersion: version, header: headerInfo, parseBudgetMs: 20000, partialParse: true });
   const allProblems: FileProblem[] = [...problems];
   let candidates = 0;
   for (const s of scanned) {

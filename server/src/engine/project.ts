@@ -22,6 +22,8 @@ export interface ProjectOptions {
   maxVisits?: number;
   /** Time budget for parsing one file. */
   parseBudgetMs?: number;
+  /** Batch runs: parse only the functions that mention a notifier or a page-table lock (no incremental edits). */
+  partialParse?: boolean;
 }
 
 interface FileState {
@@ -196,7 +198,9 @@ export class Project {
   private ensureParsed(st: FileState): void {
     if (st.parsed || st.error) return;
     try {
-      st.parsed = this.parser.parse(st.text, undefined, this.opts.parseBudgetMs);
+      st.parsed = this.opts.partialParse
+        ? this.parser.parsePartial(st.text, (t) => this.rootRe.test(t) || this.lockRe.test(t), this.opts.parseBudgetMs)
+        : this.parser.parse(st.text, undefined, this.opts.parseBudgetMs);
       st.functions = findFunctions(st.parsed.tree);
     } catch (e) {
       st.error = `could not parse: ${(e as Error).message}`;
@@ -393,6 +397,26 @@ export class Project {
         }
       }
       if (!newEscapes.length) break;
+      // Partially parsed files may hold callers of the new escaping functions: parse those files in full.
+      const callRe = new RegExp(`\\b(?:${newEscapes.join('|')})\\s*\\(`);
+      for (const st of this.files.values()) {
+        if (!st.parsed?.partial || !callRe.test(st.text)) continue;
+        try {
+          const full = this.parser.parse(st.text, undefined, this.opts.parseBudgetMs);
+          st.parsed.tree.delete();
+          st.parsed = full;
+          st.functions = findFunctions(full.tree);
+        } catch (e) {
+          st.error = `could not parse: ${(e as Error).message}`;
+          continue;
+        }
+        for (const [name, defs] of idx) {
+          const kept = defs.filter((d) => d.file !== st);
+          if (kept.length) idx.set(name, kept);
+          else idx.delete(name);
+        }
+        this.addToIndex(idx, st);
+      }
       frontier = [];
       for (const defs of idx.values()) {
         for (const d of defs) {

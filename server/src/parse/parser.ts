@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Language, Parser, type Edit, type Tree } from 'web-tree-sitter';
-import { prepass, type PrepassResult } from './prepass';
+import { maskText, prepass, type PrepassResult } from './prepass';
+import { functionItems, toRanges } from './ranges';
 
 export type { Tree };
 
@@ -29,6 +30,8 @@ async function loadLanguage(dir?: string): Promise<Language> {
 export interface ParsedText {
   /** The original text (what positions refer to). */
   text: string;
+  /** Only some functions were parsed (batch runs): the tree has no other top-level items. */
+  partial?: boolean;
   /** The pre-passed text that was parsed (same length). */
   pre: PrepassResult;
   tree: Tree;
@@ -43,6 +46,29 @@ export class CParser {
     const p = new Parser();
     p.setLanguage(lang);
     return new CParser(p);
+  }
+
+  /**
+   * Parses only the file-level functions whose original text `want` accepts (tree-sitter included ranges),
+   * for batch runs where most functions of a file cannot matter. Offsets and positions stay those of the file.
+   */
+  parsePartial(text: string, want: (fnText: string) => boolean, deadlineMs?: number): ParsedText {
+    const pre = prepass(text);
+    const items = functionItems(maskText(pre.text).mask).filter((it) => want(text.slice(it.start, it.end)));
+    const spans: Array<[number, number]> = items.map((it) => [it.start, it.end]);
+    if (spans.length === 0) spans.push([0, 0]);
+    const start = Date.now();
+    const options = {
+      includedRanges: toRanges(pre.text, spans),
+      ...(deadlineMs ? { progressCallback: () => Date.now() - start > deadlineMs } : {}),
+    };
+    this.parser.reset();
+    const tree = this.parser.parse(pre.text, null, options as never);
+    if (!tree) {
+      this.parser.reset();
+      throw new Error(`parse exceeded its time budget of ${deadlineMs} ms`);
+    }
+    return { text, pre, tree, partial: true };
   }
 
   /** Bare parse without the pre-pass (the benchmark baseline). */

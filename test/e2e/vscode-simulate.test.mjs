@@ -1,0 +1,177 @@
+// Real VS Code (code-server + Chromium): the simulator from the editor. Our .vsix installed, a kernel-like tree
+// (Makefile: v5.10) opened, the finding flagged; the palette command "Simulate the Flagged Path at the Cursor" opens
+// the webview, which shows the broken invariant with its explanation; clicking the lock step of the replayed path
+// puts the editor's cursor on that source line; the text trace is in the output channel; the code lens "Simulate
+// this path" opens the same webview. Every wait is on what the screen (or the output channel's file) shows.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { ensureE2eSetup, ROOT } from '../../scripts/e2e-setup.mjs';
+import { openVSCode, processGroupMembers, processesMatching } from './harness.mjs';
+
+const FIXTURE = join(ROOT, 'test/fixtures/rules/unbracketed-change-pte/wp-page-2012-before.c');
+const VSIX = join(ROOT, 'mmu-notifier-audit.vsix');
+const FLAGGED_LINE = 21; // set_pte_at_notify(...) in the fixture
+const LOCK_LINE = 17; // page_table = pte_offset_map_lock(...)
+let setupError;
+let workspace;
+
+const log = (m) => process.stderr.write(`[e2e] ${m}\n`);
+const sec = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
+async function pollUntil(cond, { timeout = 30_000, interval = 100, what = 'condition' } = {}) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await cond();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${sec(timeout)} waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, interval));
+  }
+}
+
+/** Text of the extension's output channel ("MMU Notifier Audit"), read from the log file VS Code backs it with. */
+function outputChannelText(userDataDir) {
+  const found = [];
+  const walk = (d) => {
+    for (const e of existsSync(d) ? readdirSync(d, { withFileTypes: true }) : []) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/MMU Notifier Audit\.log$/.test(e.name)) found.push(readFileSync(p, 'utf8'));
+    }
+  };
+  walk(join(userDataDir, 'logs'));
+  return found.join('\n');
+}
+
+before(() => {
+  try {
+    ensureE2eSetup();
+  } catch (err) {
+    setupError = err;
+  }
+  // Build the .vsix the way a release does (npm run package).
+  execFileSync('npm', ['run', '--silent', 'package'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], timeout: 240_000 });
+  workspace = mkdtempSync(join(tmpdir(), 'e2e-na-sim-'));
+  writeFileSync(join(workspace, 'Makefile'), 'VERSION = 5\nPATCHLEVEL = 10\nSUBLEVEL = 0\n');
+  mkdirSync(join(workspace, 'mm'));
+  writeFileSync(join(workspace, 'mm', 'memory.c'), readFileSync(FIXTURE, 'utf8'));
+});
+
+after(() => {
+  if (workspace) rmSync(workspace, { recursive: true, force: true });
+});
+
+test('real VS Code: simulate the flagged path from the palette and the code lens, click a step, land on its line', { timeout: 300_000 }, async (t) => {
+  if (setupError) {
+    if (!setupError.aptUnavailable) throw setupError;
+    t.skip(setupError.message);
+    return;
+  }
+  const t0 = Date.now();
+  const vsc = await openVSCode({ extensions: [{ vsix: VSIX }], folder: workspace, name: 'simulate' });
+  const pgid = vsc.server.pgid;
+  const { wb, page } = vsc;
+  const webview = () => page.frameLocator('iframe.webview').frameLocator('#active-frame');
+  try {
+    await wb.openFile('mm/memory.c');
+    await wb.waitForSquiggle({ severity: 'error' });
+    await wb.waitForProblem(/set_pte_at_notify\(\) is reached with no mmu_notifier_invalidate_range_start\(\) open/);
+    await wb.gotoLine(FLAGGED_LINE, 5);
+
+    // The quick-fix menu on the flagged line (a screenshot for the README), then closed again without applying.
+    const rows = page.locator('.action-widget .monaco-list-row.action');
+    await pollUntil(
+      async () => {
+        await wb.focusEditorKeepCursor();
+        await page.keyboard.press('Control+.');
+        if (await rows.first().waitFor({ state: 'visible', timeout: 3000 }).then(() => true, () => false)) return true;
+        await page.keyboard.press('Escape');
+        return false;
+      },
+      { timeout: 30_000, interval: 0, what: 'the quick-fix menu' },
+    );
+    await page.locator('.action-widget .monaco-list-row.action', { hasText: /Wrap in mmu_notifier_invalidate_range_start/ }).first().waitFor();
+    await wb.screenshot('1-quick-fix-menu');
+    await page.keyboard.press('Escape');
+    await page.locator('.action-widget').waitFor({ state: 'hidden' });
+    assert.equal((await wb.cursorPosition())?.line, FLAGGED_LINE);
+
+    // The palette command opens the webview with the broken invariant and its explanation.
+    const tCmd = Date.now();
+    await wb.runCommand('MMU Notifier Audit: Simulate the Flagged Path at the Cursor');
+    const verdict = webview().locator('#variant-flagged .verdict.hazard');
+    await verdict.waitFor({ state: 'visible', timeout: 30_000 });
+    log(`simulation webview shown ${Date.now() - tCmd} ms after the palette command`);
+    assert.match(await verdict.innerText(), /HAZARD on the flagged path: I5 at step \d+/);
+    const broken = webview().locator('#variant-flagged .step.broken .viol');
+    await broken.waitFor({ state: 'visible' });
+    const violation = await broken.innerText();
+    assert.match(violation, /I5 broken:/);
+    assert.match(violation, /stale shadow PTE into page OLD, which was freed and now belongs to another process/);
+    // The state pane shows the selected (broken) step and names the invariant again.
+    await webview().locator('#state-body .bad', { hasText: /I5 broken/ }).first().waitFor({ state: 'visible' });
+    await page.locator('.tabs-container .tab.active', { hasText: /Simulation: unbracketed-change-pte/ }).first().waitFor();
+    await wb.screenshot('2-webview');
+
+    // Clicking the lock step of the replayed path selects it and reveals its source line in the editor.
+    const lockStep = webview().locator('#variant-flagged .step.has-src', { hasText: /lock ptl/ }).first();
+    await lockStep.scrollIntoViewIfNeeded();
+    assert.equal(await lockStep.getAttribute('data-line'), String(LOCK_LINE));
+    const column = Number(await lockStep.getAttribute('data-column'));
+    await lockStep.locator('.cell.lane').click();
+    await pollUntil(async () => (await lockStep.getAttribute('aria-selected')) === 'true', { what: 'the lock step to be selected' });
+    const pos = await pollUntil(
+      async () => {
+        const p = await wb.cursorPosition();
+        return p && p.line === LOCK_LINE ? p : null;
+      },
+      { what: `the editor cursor on line ${LOCK_LINE}` },
+    );
+    assert.deepEqual(pos, { line: LOCK_LINE, column });
+    // The line is in the source file's editor (not a new one), and the webview stays open beside it.
+    await wb.activeTab('memory.c').waitFor();
+    await wb.waitForEditorText(/pte_offset_map_lock/);
+    await page.locator('.tabs-container .tab', { hasText: /Simulation: unbracketed-change-pte/ }).first().waitFor();
+    await wb.screenshot('3-step-revealed');
+
+    // The fixed path: toggled in the webview, it holds every invariant.
+    await webview().locator('#show-fixed').click();
+    const fixedVerdict = webview().locator('#variant-fixed .verdict.safe');
+    await fixedVerdict.waitFor({ state: 'visible' });
+    assert.match(await fixedVerdict.innerText(), /No invariant breaks on the fixed path/);
+
+    // The text version of the trace is in the output channel.
+    const text = await pollUntil(
+      () => {
+        const s = outputChannelText(vsc.profile.userDataDir);
+        return /Simulation of unbracketed-change-pte/.test(s) && /HAZARD on the flagged path: I5/.test(s) && s;
+      },
+      { what: 'the text trace in the output channel' },
+    );
+    assert.match(text, /\[T0\] lock ptl {2}\(.*memory\.c:17:15\)/);
+    assert.match(text, />>> I5 BROKEN:/);
+
+    // The code lens "Simulate this path" opens the same webview (after every editor is closed).
+    await wb.runCommand('View: Close All Editors');
+    await page.locator('iframe.webview').waitFor({ state: 'detached' });
+    await wb.openFile('mm/memory.c');
+    const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Simulate this path' }).first();
+    await lens.waitFor({ state: 'visible' });
+    await wb.screenshot('4-code-lens');
+    await lens.click();
+    await webview().locator('#variant-flagged .verdict.hazard', { hasText: /I5/ }).waitFor({ state: 'visible' });
+    await webview().locator('#variant-flagged .step.broken .viol', { hasText: /I5 broken:/ }).waitFor({ state: 'visible' });
+  } catch (err) {
+    await wb.screenshot('failure').catch(() => {});
+    err.message += `\n--- logs ---\n${vsc.logs()}`;
+    throw err;
+  } finally {
+    await vsc.close();
+  }
+  assert.deepEqual(processGroupMembers(pgid), [], 'code-server process group must be gone');
+  assert.deepEqual(processesMatching('mmu-notifier-audit.mmu-notifier-audit-0.1.0/dist/server.js'), [], 'the language server must not outlive code-server');
+  log(`full VS Code simulate run ${sec(Date.now() - t0)}`);
+});
