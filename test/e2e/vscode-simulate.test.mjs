@@ -46,6 +46,13 @@ function outputChannelText(userDataDir) {
   return found.join('\n');
 }
 
+/** 1-based column as VS Code's status bar shows it (tabs expand to `tabSize`) of 1-based character column `col`. */
+function visualColumn(lineText, col, tabSize = 4) {
+  let v = 0;
+  for (const ch of lineText.slice(0, col - 1)) v = ch === '\t' ? v + tabSize - (v % tabSize) : v + 1;
+  return v + 1;
+}
+
 before(() => {
   try {
     ensureE2eSetup();
@@ -120,6 +127,8 @@ test('real VS Code: simulate the flagged path from the palette and the code lens
     const lockStep = webview().locator('#variant-flagged .step.has-src', { hasText: /lock ptl/ }).first();
     await lockStep.scrollIntoViewIfNeeded();
     assert.equal(await lockStep.getAttribute('data-line'), String(LOCK_LINE));
+    // Source positions are shown relative to the workspace folder.
+    assert.match(await lockStep.locator('.src').innerText(), new RegExp(`^mm/memory\\.c:${LOCK_LINE}:\\d+$`));
     const column = Number(await lockStep.getAttribute('data-column'));
     await lockStep.locator('.cell.lane').click();
     await pollUntil(async () => (await lockStep.getAttribute('aria-selected')) === 'true', { what: 'the lock step to be selected' });
@@ -130,7 +139,8 @@ test('real VS Code: simulate the flagged path from the palette and the code lens
       },
       { what: `the editor cursor on line ${LOCK_LINE}` },
     );
-    assert.deepEqual(pos, { line: LOCK_LINE, column });
+    // The status bar counts a tab as tabSize (4) columns: convert the step's character column to that.
+    assert.deepEqual(pos, { line: LOCK_LINE, column: visualColumn(readFileSync(FIXTURE, 'utf8').split('\n')[LOCK_LINE - 1], column) });
     // The line is in the source file's editor (not a new one), and the webview stays open beside it.
     await wb.activeTab('memory.c').waitFor();
     await wb.waitForEditorText(/pte_offset_map_lock/);
@@ -154,10 +164,11 @@ test('real VS Code: simulate the flagged path from the palette and the code lens
     assert.match(text, /\[T0\] lock ptl {2}\(.*memory\.c:17:15\)/);
     assert.match(text, />>> I5 BROKEN:/);
 
-    // The code lens "Simulate this path" opens the same webview (after every editor is closed).
-    await wb.runCommand('View: Close All Editors');
+    // The code lens "Simulate this path" opens the same webview (once the first panel is closed).
+    await wb.focusEditorKeepCursor();
+    await wb.runCommand('View: Close Editors in Other Groups');
     await page.locator('iframe.webview').waitFor({ state: 'detached' });
-    await wb.openFile('mm/memory.c');
+    await wb.activeTab('memory.c').waitFor();
     const lens = page.locator('.monaco-editor .codelens-decoration a', { hasText: 'Simulate this path' }).first();
     await lens.waitFor({ state: 'visible' });
     await wb.screenshot('4-code-lens');

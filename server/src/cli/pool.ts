@@ -1,7 +1,7 @@
 // Worker-thread pool for the read + pre-filter phase of large scans (the analysis itself runs once, in the main thread).
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
-import type { ScanOutcome } from '../engine/audit';
+import type { ScanOutcome } from '../engine/scan';
 
 export async function runScanWorkers(files: string[], jobs: number, maxSize: number, extraNames: string[], progress?: (done: number, total: number) => void): Promise<ScanOutcome[]> {
   const script = join(__dirname, 'worker.js');

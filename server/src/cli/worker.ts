@@ -1,6 +1,6 @@
 // Worker thread of the scan pool: reads its share of the files and returns only those the pre-filter keeps.
 import { parentPort, workerData } from 'node:worker_threads';
-import { scanFile, type ScanOutcome } from '../engine/audit';
+import { scanFile, type ScanOutcome } from '../engine/scan';
 
 const { files, maxSize, extraNames } = workerData as { files: string[]; maxSize: number; extraNames: string[] };
 const out: ScanOutcome[] = [];

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { CParser } from '../parse/parser';
 import { Project } from './project';
 import { findFunctions } from '../parse/syntax';
-import { collectFiles, mentionsLock, mentionsNotifier, readSource, ROOT_RE, type FileProblem } from './files';
+import { collectFiles, mentionsLock, readSource, type FileProblem } from './files';
+import { scanFile, type ScanOutcome } from './scan';
+export type { ScanOutcome };
 import { dirname } from 'node:path';
 import { findKernelTree, parseVersion, versionLabel } from '../kernel/version';
 import type { Settings } from '../config';
@@ -21,30 +23,6 @@ export interface AuditOptions {
   /** Keep only findings in functions whose lines [start, end] this says are touched (the --diff case). */
   touched?: (file: string, startLine: number, endLine: number) => boolean;
   parser?: CParser;
-}
-
-export interface ScanOutcome {
-  file: string;
-  roots: boolean;
-  lockish: boolean;
-  text?: string;
-  problem?: FileProblem;
-}
-
-/** Reads and pre-filters one file: only files that mention a notifier keep their text. */
-export function scanFile(file: string, maxSize: number, extraNames: string[]): ScanOutcome {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(file);
-  } catch (e) {
-    return { file, roots: false, lockish: false, problem: { file, message: `cannot read: ${(e as Error).message}`, fatal: true } };
-  }
-  const extra = extraNames.map((n) => Buffer.from(n));
-  if (!mentionsNotifier(buf, extra)) return { file, roots: false, lockish: false };
-  const r = readSource(file, maxSize, buf);
-  if (r.text === undefined) return { file, roots: false, lockish: false, problem: r.problem };
-  const roots = ROOT_RE.test(r.text) || extraNames.some((n) => r.text!.includes(n));
-  return roots ? { file, roots, lockish: false, text: r.text, problem: r.problem } : { file, roots: false, lockish: false };
 }
 
 /** Files next to a notifier user that mention a page-table lock: their helpers may be callees worth summarising. */
@@ -138,7 +116,7 @@ export async function audit(paths: string[], opts: AuditOptions): Promise<AuditR
       if (!m) {
         m = new Map();
         const parsed = project.parsedFile(f.file);
-        if (parsed) for (const fn of findFunctions(parsed.tree)) m.set(fn.name, [fn.line, fn.node.endPosition.row + 1]);
+        if (parsed) for (const fn of findFunctions(parsed.tree, parsed.pre.text)) m.set(fn.name, [fn.line, fn.endLine]);
         extents.set(f.file, m);
       }
       const e = m.get(f.function) ?? [f.line, f.line];

@@ -164,7 +164,7 @@ export class Project {
     if (old?.parsed) {
       try {
         st.parsed = this.parser.parse(text, old.parsed, this.opts.parseBudgetMs);
-        st.functions = findFunctions(st.parsed.tree);
+        st.functions = findFunctions(st.parsed.tree, st.parsed.pre.text);
       } catch (e) {
         st.error = `could not parse: ${(e as Error).message}`;
       }
@@ -201,7 +201,7 @@ export class Project {
       st.parsed = this.opts.partialParse
         ? this.parser.parsePartial(st.text, (t) => this.rootRe.test(t) || this.lockRe.test(t), this.opts.parseBudgetMs)
         : this.parser.parse(st.text, undefined, this.opts.parseBudgetMs);
-      st.functions = findFunctions(st.parsed.tree);
+      st.functions = findFunctions(st.parsed.tree, st.parsed.pre.text);
     } catch (e) {
       st.error = `could not parse: ${(e as Error).message}`;
     }
@@ -405,7 +405,7 @@ export class Project {
           const full = this.parser.parse(st.text, undefined, this.opts.parseBudgetMs);
           st.parsed.tree.delete();
           st.parsed = full;
-          st.functions = findFunctions(full.tree);
+          st.functions = findFunctions(full.tree, full.pre.text);
         } catch (e) {
           st.error = `could not parse: ${(e as Error).message}`;
           continue;
@@ -561,7 +561,7 @@ function rebase(r: FnResult, fn: FunctionInfo): FnResult {
   const dl = fn.line - r.line;
   const doff = fn.start - r.start;
   const firstLine = r.line;
-  const lastLine = r.line + (fn.node.endPosition.row + 1 - fn.line);
+  const lastLine = r.line + (fn.endLine - fn.line);
   const inside = (o: { file: string; line: number }): boolean => o.file === r.file && o.line >= firstLine && o.line <= lastLine;
   const mv = <T extends { file: string; line: number; offset?: number; stmtStart?: number; stmtEnd?: number }>(o: T): T => {
     if (!inside(o)) return o;

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Language, Parser, type Edit, type Tree } from 'web-tree-sitter';
-import { maskText, prepass, type PrepassResult } from './prepass';
+import { prepass, type PrepassResult } from './prepass';
 import { functionItems, toRanges } from './ranges';
 
 export type { Tree };
@@ -54,7 +54,7 @@ export class CParser {
    */
   parsePartial(text: string, want: (fnText: string) => boolean, deadlineMs?: number): ParsedText {
     const pre = prepass(text);
-    const items = functionItems(maskText(pre.text).mask).filter((it) => want(text.slice(it.start, it.end)));
+    const items = functionItems(pre.mask).filter((it) => want(text.slice(it.start, it.end)));
     const spans: Array<[number, number]> = items.map((it) => [it.start, it.end]);
     if (spans.length === 0) spans.push([0, 0]);
     const start = Date.now();

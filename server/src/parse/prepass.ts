@@ -10,6 +10,8 @@ export interface LockContract {
 export interface PrepassResult {
   text: string;
   contracts: LockContract[];
+  /** Mask of `text` (comments, strings, directives and dropped #if branches as spaces): its brace structure. */
+  mask: string;
 }
 
 const ANNOTATIONS = [
@@ -219,8 +221,11 @@ export function prepass(src: string): PrepassResult {
     if (args.length > idx && (first || args.length >= 3 || name === 'va_arg')) neutraliseArg(buf, mask, args[idx]);
   }
 
-  rewriteConditionals(src, mask, directives, buf);
-  return { text: utf16(buf), contracts };
+  // The output's mask: the input's, with the #if branches the pre-pass dropped blanked too.
+  const mbuf = new Uint16Array(mask.length);
+  for (let i = 0; i < mask.length; i++) mbuf[i] = mask.charCodeAt(i);
+  rewriteConditionals(src, mask, directives, buf, mbuf);
+  return { text: utf16(buf), contracts, mask: utf16(mbuf) };
 }
 
 interface Branch { dirStart: number; dirEnd: number; kind: string; cond: string }
@@ -230,7 +235,7 @@ interface Branch { dirStart: number; dirEnd: number; kind: string; cond: string 
  * that does not end a statement) are reduced to one branch: the first, or the #else of an `#if 0`. Balanced groups
  * stay, so the CFG can model both branches.
  */
-function rewriteConditionals(src: string, mask: string, directives: Array<{ start: number; end: number }>, buf: Buf): void {
+function rewriteConditionals(src: string, mask: string, directives: Array<{ start: number; end: number }>, buf: Buf, mbuf: Buf): void {
   const stack: Branch[][] = [];
   for (const d of directives) {
     const text = src.slice(d.start, d.end);
@@ -242,7 +247,7 @@ function rewriteConditionals(src: string, mask: string, directives: Array<{ star
     else if (kw === 'endif' && stack.length) {
       const group = stack.pop()!;
       group.push({ dirStart: d.start, dirEnd: d.end, kind: 'endif', cond: '' });
-      reduceGroup(mask, group, buf);
+      reduceGroup(mask, group, buf, mbuf);
     }
   }
 }
@@ -251,7 +256,7 @@ function isZero(b: Branch): boolean {
   return b.kind === 'if' && /^0\b/.test(b.cond.replace(/\/\*.*?\*\//g, '').trim());
 }
 
-function reduceGroup(mask: string, group: Branch[], buf: Buf): void {
+function reduceGroup(mask: string, group: Branch[], buf: Buf, mbuf: Buf): void {
   const bodies: Array<[number, number]> = [];
   for (let i = 0; i + 1 < group.length; i++) bodies.push([group[i].dirEnd, group[i + 1].dirStart]);
   const balanced = bodies.every(([s, e]) => {
@@ -272,6 +277,9 @@ function reduceGroup(mask: string, group: Branch[], buf: Buf): void {
   const keep = hasZero ? 1 : 0;
   for (let i = 0; i < group.length; i++) {
     blank(buf, group[i].dirStart, group[i].dirEnd);
-    if (i < bodies.length && i !== keep) blank(buf, bodies[i][0], bodies[i][1]);
+    if (i < bodies.length && i !== keep) {
+      blank(buf, bodies[i][0], bodies[i][1]);
+      blank(mbuf, bodies[i][0], bodies[i][1]);
+    }
   }
 }

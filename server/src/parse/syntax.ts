@@ -1,7 +1,83 @@
-// Small helpers over web-tree-sitter nodes: positions, function discovery, call decomposition.
-import type { Node, Tree } from 'web-tree-sitter';
+// Syntax nodes for the analysis: a plain JS copy of each analysed function's subtree, function discovery, helpers.
+import type { Node as TSNode, Tree } from 'web-tree-sitter';
 
-export type { Node };
+export interface Point {
+  row: number;
+  column: number;
+}
+
+let nextId = 1;
+
+/**
+ * A syntax node copied out of tree-sitter once (one cursor walk per function): the analysis visits nodes many times,
+ * and every web-tree-sitter Node access crosses into wasm and allocates. Same names as web-tree-sitter's Node.
+ */
+export class Node {
+  readonly id = nextId++;
+  parent: Node | null = null;
+  fieldName: string | null = null;
+  readonly children: Node[] = [];
+  private named: Node[] | undefined;
+  constructor(
+    readonly type: string,
+    readonly isNamed: boolean,
+    readonly startIndex: number,
+    readonly endIndex: number,
+    readonly startPosition: Point,
+    readonly endPosition: Point,
+    private readonly src: string,
+  ) {}
+  get text(): string {
+    return this.src.slice(this.startIndex, this.endIndex);
+  }
+  private namedList(): Node[] {
+    return (this.named ??= this.children.filter((c) => c.isNamed));
+  }
+  get namedChildCount(): number {
+    return this.namedList().length;
+  }
+  namedChild(i: number): Node | null {
+    return this.namedList()[i] ?? null;
+  }
+  get childCount(): number {
+    return this.children.length;
+  }
+  child(i: number): Node | null {
+    return this.children[i] ?? null;
+  }
+  childForFieldName(name: string): Node | null {
+    for (const c of this.children) if (c.fieldName === name) return c;
+    return null;
+  }
+}
+
+/** Copies a tree-sitter subtree with one cursor walk (iterative: nesting depth is unbounded). */
+export function copySubtree(root: TSNode, src: string): Node {
+  const c = root.walk();
+  const make = (): Node => new Node(c.nodeType, c.nodeIsNamed, c.startIndex, c.endIndex, c.startPosition, c.endPosition, src);
+  const top = make();
+  const stack: Node[] = [top];
+  try {
+    if (!c.gotoFirstChild()) return top;
+    for (;;) {
+      const n = make();
+      n.fieldName = c.currentFieldName;
+      const parent = stack[stack.length - 1];
+      n.parent = parent;
+      parent.children.push(n);
+      if (c.gotoFirstChild()) {
+        stack.push(n);
+        continue;
+      }
+      while (!c.gotoNextSibling()) {
+        if (!c.gotoParent() || stack.length === 1) return top;
+        stack.pop();
+      }
+    }
+  } finally {
+    c.delete();
+  }
+}
 
 export function namedChildren(n: Node): Node[] {
   const out: Node[] = [];
@@ -46,8 +122,9 @@ export function unwrap(n: Node): Node {
 
 export interface FunctionInfo {
   name: string;
-  node: Node;
-  body: Node;
+  /** The function_definition node (copied out of the tree on first use). */
+  readonly node: Node;
+  readonly body: Node;
   params: string[];
   isStatic: boolean;
   /** Offsets of the definition (for contracts lookup and text slicing). */
@@ -55,9 +132,33 @@ export interface FunctionInfo {
   end: number;
   bodyStart: number;
   line: number;
+  endLine: number;
 }
 
-function findFunctionDeclarator(d: Node | null): Node | null {
+/** FunctionInfo whose syntax copy is made only for the functions that get analysed. */
+class LazyFunction implements FunctionInfo {
+  private copy: Node | undefined;
+  constructor(
+    readonly name: string,
+    private readonly ts: TSNode,
+    private readonly src: string,
+    readonly params: string[],
+    readonly isStatic: boolean,
+    readonly start: number,
+    readonly end: number,
+    readonly bodyStart: number,
+    readonly line: number,
+    readonly endLine: number,
+  ) {}
+  get node(): Node {
+    return (this.copy ??= copySubtree(this.ts, this.src));
+  }
+  get body(): Node {
+    return this.node.childForFieldName('body')!;
+  }
+}
+
+function findFunctionDeclarator(d: TSNode | null): TSNode | null {
   let cur = d;
   while (cur) {
     if (cur.type === 'function_declarator') {
@@ -73,27 +174,29 @@ function findFunctionDeclarator(d: Node | null): Node | null {
   return null;
 }
 
-function paramNames(fd: Node): string[] {
+function paramNames(fd: TSNode): string[] {
   const list = fd.childForFieldName('parameters');
   if (!list) return [];
   const out: string[] = [];
-  for (const p of namedChildren(list)) {
+  for (const p of list.namedChildren as TSNode[]) {
+    if (!p) continue;
     if (p.type !== 'parameter_declaration') continue;
     let d = p.childForFieldName('declarator');
     let name = '';
     while (d) {
       if (d.type === 'identifier') { name = d.text; break; }
-      d = d.childForFieldName('declarator') ?? namedChildren(d).find((c) => c.type.endsWith('declarator') || c.type === 'identifier') ?? null;
+      d = d.childForFieldName('declarator') ?? (d.namedChildren.filter(Boolean) as TSNode[]).find((c) => c.type.endsWith('declarator') || c.type === 'identifier') ?? null;
     }
     out.push(name);
   }
   return out;
 }
 
-/** Every function definition in the tree, also those nested in top-level #if blocks. */
-export function findFunctions(tree: Tree): FunctionInfo[] {
+/** Every function definition in the tree, also those nested in top-level #if blocks; `src` is the parsed text. */
+export function findFunctions(tree: Tree, src?: string): FunctionInfo[] {
+  const text = src ?? tree.rootNode.text;
   const out: FunctionInfo[] = [];
-  const visit = (n: Node, depth: number): void => {
+  const visit = (n: TSNode, depth: number): void => {
     const cnt = n.namedChildCount;
     for (let i = 0; i < cnt; i++) {
       const ch = n.namedChild(i);
@@ -104,8 +207,8 @@ export function findFunctions(tree: Tree): FunctionInfo[] {
         const body = ch.childForFieldName('body');
         const nameNode = fd?.childForFieldName('declarator');
         if (fd && body && nameNode) {
-          const isStatic = namedChildren(ch).some((c) => c.type === 'storage_class_specifier' && c.text === 'static');
-          out.push({ name: nameNode.text, node: ch, body, params: paramNames(fd), isStatic, start: ch.startIndex, end: ch.endIndex, bodyStart: body.startIndex, line: ch.startPosition.row + 1 });
+          const isStatic = (ch.namedChildren as TSNode[]).some((c) => c && c.type === 'storage_class_specifier' && c.text === 'static');
+          out.push(new LazyFunction(nameNode.text, ch, text, paramNames(fd), isStatic, ch.startIndex, ch.endIndex, body.startIndex, ch.startPosition.row + 1, ch.endPosition.row + 1));
         }
       } else if (depth < 64 && (t === 'preproc_if' || t === 'preproc_ifdef' || t === 'preproc_else' || t === 'preproc_elif' || t === 'preproc_elifdef' || t === 'linkage_specification' || t === 'declaration_list' || t === 'ERROR')) {
         visit(ch, depth + 1);
