@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureE2eSetup, ROOT } from '../../scripts/e2e-setup.mjs';
-import { openVSCode, processGroupMembers, processesMatching } from './harness.mjs';
+import { ARTIFACTS_DIR, openVSCode, processGroupMembers, processesMatching } from './harness.mjs';
 
 const FIXTURE = join(ROOT, 'test/fixtures/rules/unbracketed-change-pte/wp-page-2012-before.c');
 const VSIX = join(ROOT, 'mmu-notifier-audit.vsix');
@@ -51,6 +51,15 @@ function visualColumn(lineText, col, tabSize = 4) {
   let v = 0;
   for (const ch of lineText.slice(0, col - 1)) v = ch === '\t' ? v + tabSize - (v % tabSize) : v + 1;
   return v + 1;
+}
+
+/** Saves a screenshot of the editor area only (editors and the webview, no side bar or panel) as
+ * .test-artifacts/e2e/simulate-<name>.png: the small pictures client/README.md shows. */
+async function editorAreaShot(page, name) {
+  const box = await page.locator('.part.editor').boundingBox();
+  const path = join(ARTIFACTS_DIR, `simulate-${name}.png`);
+  await page.screenshot({ path, clip: box });
+  return path;
 }
 
 before(() => {
@@ -102,6 +111,7 @@ test('real VS Code: simulate the flagged path from the palette and the code lens
     );
     await page.locator('.action-widget .monaco-list-row.action', { hasText: /Wrap in mmu_notifier_invalidate_range_start/ }).first().waitFor();
     await wb.screenshot('1-quick-fix-menu');
+    await editorAreaShot(page, 'readme-quick-fix');
     await page.keyboard.press('Escape');
     await page.locator('.action-widget').waitFor({ state: 'hidden' });
     assert.equal((await wb.cursorPosition())?.line, FLAGGED_LINE);
@@ -122,6 +132,7 @@ test('real VS Code: simulate the flagged path from the palette and the code lens
     await webview().locator('#state-body .bad', { hasText: /I5 broken/ }).first().waitFor({ state: 'visible' });
     await page.locator('.tabs-container .tab.active', { hasText: /Simulation: unbracketed-change-pte/ }).first().waitFor();
     await wb.screenshot('2-webview');
+    await editorAreaShot(page, 'readme-webview');
 
     // Clicking the lock step of the replayed path selects it and reveals its source line in the editor.
     const lockStep = webview().locator('#variant-flagged .step.has-src', { hasText: /lock ptl/ }).first();
@@ -146,6 +157,7 @@ test('real VS Code: simulate the flagged path from the palette and the code lens
     await wb.waitForEditorText(/pte_offset_map_lock/);
     await page.locator('.tabs-container .tab', { hasText: /Simulation: unbracketed-change-pte/ }).first().waitFor();
     await wb.screenshot('3-step-revealed');
+    await editorAreaShot(page, 'readme-step-revealed');
 
     // The fixed path: toggled in the webview, it holds every invariant.
     await webview().locator('#show-fixed').click();
@@ -165,7 +177,10 @@ test('real VS Code: simulate the flagged path from the palette and the code lens
     assert.match(text, />>> I5 BROKEN:/);
 
     // The code lens "Simulate this path" opens the same webview (once the first panel is closed).
-    await wb.focusEditorKeepCursor();
+    // The webview group is active after the toggle click: activate the source editor's group first.
+    await page.locator('.tabs-container .tab', { has: page.locator('.label-name', { hasText: /^memory\.c$/ }) }).first().click();
+    await wb.activeTab('memory.c').waitFor();
+    await pollUntil(async () => (await wb.cursorPosition())?.line === LOCK_LINE, { what: 'the source editor to be active again' });
     await wb.runCommand('View: Close Editors in Other Groups');
     await page.locator('iframe.webview').waitFor({ state: 'detached' });
     await wb.activeTab('memory.c').waitFor();

@@ -35,32 +35,25 @@ function stepLabel(s: Step): string {
   return `Step ${s.n}, ${s.actor}: ${s.event}${where}${inv}`;
 }
 
-function renderStep(v: VariantName, s: Step, lane: number, lanes: number): string {
-  const cells: string[] = [];
-  for (let k = 0; k < lanes; k++) {
-    if (k !== lane) {
-      cells.push('<span class="cell empty" aria-hidden="true"></span>');
-      continue;
-    }
-    const src = s.source ? `<span class="src">${escapeHtml(`${s.source.file}:${s.source.line}:${s.source.column}`)}</span>` : '';
-    const viol = s.violation
-      ? `<span class="viol"><strong>${escapeHtml(s.violation.invariant)} broken:</strong> ${escapeHtml(s.violation.explanation)}</span>`
-      : '';
-    cells.push(
-      `<span class="cell lane"><span class="n">${s.n}</span> <span class="ev">${escapeHtml(s.event)}</span>${src}<span class="chg">${escapeHtml(s.change)}</span>${viol}</span>`,
-    );
-  }
+function renderStep(v: VariantName, s: Step, lane: number): string {
+  // One cell, starting in the actor's lane and running to the right edge: lanes stay visible as indentation and
+  // the text keeps a readable width in a narrow panel.
+  const src = s.source ? `<span class="src">${escapeHtml(`${s.source.file}:${s.source.line}:${s.source.column}`)}</span>` : '';
+  const viol = s.violation
+    ? `<span class="viol"><strong>${escapeHtml(s.violation.invariant)} broken:</strong> ${escapeHtml(s.violation.explanation)}</span>`
+    : '';
+  const cell = `<span class="cell lane from-${lane}"><span class="what"><span class="n">${s.n}</span> <span class="actor">${escapeHtml(s.actor)}</span> <span class="ev">${escapeHtml(s.event)}</span></span>${src}<span class="chg">${escapeHtml(s.change)}</span>${viol}</span>`;
   const data = s.source
     ? ` data-file="${escapeHtml(s.source.file)}" data-line="${s.source.line}" data-column="${s.source.column}"`
     : '';
   const cls = `step${s.violation ? ' broken' : ''}${s.source ? ' has-src' : ''}`;
-  return `<li id="${v}-step-${s.n}" class="${cls}" role="option" tabindex="-1" aria-selected="false" data-n="${s.n}"${data} aria-label="${escapeHtml(stepLabel(s))}">${cells.join('')}</li>`;
+  return `<li id="${v}-step-${s.n}" class="${cls}" role="option" tabindex="-1" aria-selected="false" data-n="${s.n}"${data} aria-label="${escapeHtml(stepLabel(s))}">${cell}</li>`;
 }
 
 function renderVariant(v: VariantName, r: VariantResult, actors: string[], labels: string[], hidden: boolean): string {
   const lanes = actors.length;
   const head = labels.map((l) => `<span class="cell head">${escapeHtml(l)}</span>`).join('');
-  const steps = r.steps.map((s) => renderStep(v, s, Math.max(0, actors.indexOf(s.actor)), lanes)).join('\n');
+  const steps = r.steps.map((s) => renderStep(v, s, Math.max(0, actors.indexOf(s.actor)))).join('\n');
   const verdict = r.hazard ? 'hazard' : 'safe';
   return `<section id="variant-${v}" class="variant ${verdict}"${hidden ? ' hidden' : ''} aria-label="${v === 'flagged' ? 'Flagged path' : 'Fixed path'}">
 <p class="verdict ${verdict}">${escapeHtml(r.summary)}</p>
@@ -86,15 +79,20 @@ button[aria-pressed="true"] { outline: 2px solid var(--vscode-focusBorder); }
 .variant { flex: 3; min-width: 0; }
 #state { flex: 2; position: sticky; top: 3.5em; border-left: 1px solid var(--vscode-panel-border); padding-left: 1em; }
 .lanes, .step { display: grid; gap: 0.3em; grid-template-columns: repeat(${lanes}, minmax(0, 1fr)); }
-.lanes .head { font-weight: bold; border-bottom: 1px solid var(--vscode-panel-border); padding: 0.2em; }
+.lanes .head { min-width: 0; overflow-wrap: anywhere; font-weight: bold; border-bottom: 1px solid var(--vscode-panel-border); padding: 0.2em; }
 .timeline { list-style: none; margin: 0; padding: 0; }
 .step { padding: 0.15em 0; border-bottom: 1px dotted var(--vscode-panel-border); }
 .step.future { display: none; }
 .step.selected { background: var(--vscode-list-activeSelectionBackground); color: var(--vscode-list-activeSelectionForeground); }
 .step.has-src .lane { cursor: pointer; }
-.cell.lane { display: flex; flex-direction: column; border-left: 3px solid var(--vscode-textLink-foreground); padding-left: 0.4em; }
+.cell.lane { min-width: 0; overflow-wrap: anywhere; display: flex; flex-direction: column; border-left: 3px solid var(--vscode-textLink-foreground); padding-left: 0.4em; }
 .step.broken .cell.lane { border-left-color: var(--vscode-errorForeground); }
-.n { font-weight: bold; }
+.n, .actor { font-weight: bold; }
+${Array.from({ length: lanes }, (_, k) => `.from-${k} { grid-column: ${k + 1} / -1; }`).join('\n')}
+@media (max-width: 800px) {
+  .layout { flex-direction: column; }
+  #state { position: static; border-left: none; border-top: 1px solid var(--vscode-panel-border); padding-left: 0; width: 100%; }
+}
 .ev { font-family: var(--vscode-editor-font-family); }
 .src { color: var(--vscode-textLink-foreground); font-size: 0.9em; }
 .chg { opacity: 0.9; }
