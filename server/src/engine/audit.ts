@@ -47,22 +47,26 @@ function scanNeighbours(files: string[], scanned: ScanOutcome[], maxSize: number
   return out;
 }
 
-async function scanAll(files: string[], opts: AuditOptions, extraNames: string[]): Promise<ScanOutcome[]> {
+async function scanAll(files: string[], opts: AuditOptions, extraNames: string[], onFile: (o: ScanOutcome) => void): Promise<ScanOutcome[]> {
   const jobs = Math.max(1, Math.min(opts.jobs ?? 1, 16));
   const max = opts.settings.maxFileSize;
   let first: ScanOutcome[];
   if (jobs <= 1 || files.length < 200) {
     first = [];
     for (let i = 0; i < files.length; i++) {
-      first.push(scanFile(files[i], max, extraNames));
+      const o = scanFile(files[i], max, extraNames);
+      first.push(o);
+      if (o.text !== undefined || o.problem) onFile(o);
       if (opts.progress && (i & 255) === 0) opts.progress(i, files.length);
     }
   } else {
     const { runScanWorkers } = await import('../cli/pool');
-    first = await runScanWorkers(files, jobs, max, extraNames, opts.progress);
+    first = await runScanWorkers(files, jobs, max, extraNames, opts.progress, onFile);
   }
   const lockNames = [...opts.settings.lockHelpers.map((h) => h.name), ...opts.settings.unlockHelpers.map((h) => h.name)];
-  return first.concat(scanNeighbours(files, first, max, lockNames));
+  const neighbours = scanNeighbours(files, first, max, lockNames);
+  for (const o of neighbours) onFile(o);
+  return first.concat(neighbours);
 }
 
 export function resolveVersion(paths: string[], opts: { kernelVersion?: string; settings: Settings }): { version: KernelVersion | null; header?: string; problems: string[] } {
@@ -78,14 +82,13 @@ export function resolveVersion(paths: string[], opts: { kernelVersion?: string; 
 }
 
 /** Audits files and directories; never throws for bad input (problems are reported in `errors`). */
-export async function audit(paths: string[], opts: AuditOptions): Promise<AuditResult & { fatal: boolean; stats: { parsed: number; functions: number; candidates: number; walkMs: number; scanMs: number; analyzeMs: number } }> {
+export async function audit(paths: string[], opts: AuditOptions): Promise<AuditResult & { fatal: boolean; stats: { parsed: number; functions: number; candidates: number; walkMs: number; scanMs: number; analyzeMs: number; parseMs: number; parses: number; analysisMs: number } }> {
   const t0 = Date.now();
   const { files, problems } = collectFiles(paths, opts.settings.exclude);
   const t1 = Date.now();
   const { version, header, problems: vp } = resolveVersion(paths, opts);
   const extraNames = opts.settings.notifiers.map((n) => n.name);
-  const scanned = await scanAll(files, opts, extraNames);
-  const t2 = Date.now();
+  // The parser and project exist before the scan, so kept files are parsed while workers still read the rest.
   const parser = opts.parser ?? (await CParser.create());
   let headerInfo: { text: string; path: string } | undefined;
   if (header) {
@@ -98,13 +101,16 @@ export async function audit(paths: string[], opts: AuditOptions): Promise<AuditR
   const project = new Project(parser, { settings: opts.settings, kernelVersion: version, header: headerInfo, parseBudgetMs: 20000, partialParse: true });
   const allProblems: FileProblem[] = [...problems];
   let candidates = 0;
-  for (const s of scanned) {
+  const onFile = (s: ScanOutcome): void => {
     if (s.problem) allProblems.push(s.problem);
     if (s.text !== undefined) {
       project.setFile(s.file, s.text);
+      if (s.roots) project.parsedFile(s.file);
       candidates++;
     }
-  }
+  };
+  await scanAll(files, opts, extraNames, onFile);
+  const t2 = Date.now();
   const r = project.analyze();
   const t3 = Date.now();
   let findings = r.findings;
@@ -125,7 +131,8 @@ export async function audit(paths: string[], opts: AuditOptions): Promise<AuditR
     findings = findings.filter(keep);
     suppressed = suppressed.filter(keep);
   }
-  const errors = [...allProblems.map((p) => ({ file: p.file, message: p.message })), ...r.errors, ...vp.map((m) => ({ file: '', message: m }))];
+  const errors = [...allProblems.map((p) => ({ file: p.file, message: p.message })), ...r.errors, ...vp.map((m) => ({ file: '', message: m }))]
+    .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.message < b.message ? -1 : 1));
   project.dispose();
   return {
     tool: 'notifier-audit',
@@ -137,6 +144,6 @@ export async function audit(paths: string[], opts: AuditOptions): Promise<AuditR
     incomplete: r.incomplete,
     errors,
     fatal: allProblems.some((p) => p.fatal) || vp.length > 0,
-    stats: { parsed: r.filesParsed, functions: r.functionsAnalysed, candidates, walkMs: t1 - t0, scanMs: t2 - t1, analyzeMs: t3 - t2 },
+    stats: { parsed: r.filesParsed, functions: r.functionsAnalysed, candidates, walkMs: t1 - t0, scanMs: t2 - t1, analyzeMs: t3 - t2, parseMs: Math.round(project.timing.parseMs), parses: project.timing.parses, analysisMs: Math.round(project.timing.analysisMs) },
   };
 }

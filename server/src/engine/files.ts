@@ -1,6 +1,6 @@
 // Finding and reading C files safely: recursion, exclusions, binary / oversized / non-UTF-8 detection, textual pre-filter.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 
 export interface FileProblem {
   file: string;
@@ -32,14 +32,17 @@ export function collectFiles(paths: string[], exclude: string[]): { files: strin
   const ex = exclude.map(globToRegex);
   const seenDirs = new Set<string>();
   const excluded = (p: string, root: string): boolean => {
+    if (ex.length === 0) return false;
     const rel = relative(root, p).split('\\').join('/');
     return ex.some((r) => r.test(rel) || r.test(p));
   };
   const walk = (dir: string, root: string, depth: number): void => {
     if (depth > 64) return;
+    // Symlinked directories can loop: remember each directory by device and inode.
     let real: string;
     try {
-      real = resolve(dir);
+      const st = statSync(dir);
+      real = `${st.dev}:${st.ino}`;
     } catch {
       return;
     }

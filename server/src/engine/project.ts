@@ -195,8 +195,13 @@ export class Project {
     return st.parsed;
   }
 
+  /** Time spent parsing and analysing (for --stats style reports). */
+  readonly timing = { parseMs: 0, parses: 0, analysisMs: 0 };
+
   private ensureParsed(st: FileState): void {
     if (st.parsed || st.error) return;
+    const t0 = performance.now();
+    this.timing.parses++;
     try {
       st.parsed = this.opts.partialParse
         ? this.parser.parsePartial(st.text, (t) => this.rootRe.test(t) || this.lockRe.test(t), this.opts.parseBudgetMs)
@@ -205,13 +210,15 @@ export class Project {
     } catch (e) {
       st.error = `could not parse: ${(e as Error).message}`;
     }
+    this.timing.parseMs += performance.now() - t0;
   }
 
   /** Name -> definitions, over the files that mention a notifier and those parsed so far. */
   private getIndex(): Map<string, Array<{ file: FileState; fn: FunctionInfo }>> {
     if (this.index) return this.index;
     const idx = new Map<string, Array<{ file: FileState; fn: FunctionInfo }>>();
-    for (const st of this.files.values()) {
+    // Sorted by file name: the order files arrived in (worker threads) must not change any result.
+    for (const st of this.sortedFiles()) {
       if (!st.roots && !st.parsed) continue;
       this.ensureParsed(st);
       this.addToIndex(idx, st);
@@ -219,6 +226,10 @@ export class Project {
     this.index = idx;
     this.lazyDefs = undefined;
     return idx;
+  }
+
+  private sortedFiles(): FileState[] {
+    return [...this.files.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   }
 
   private addToIndex(idx: Map<string, Array<{ file: FileState; fn: FunctionInfo }>>, st: FileState): void {
@@ -235,7 +246,7 @@ export class Project {
   private lazyDefinitions(): Map<string, FileState[]> {
     if (this.lazyDefs) return this.lazyDefs;
     const m = new Map<string, FileState[]>();
-    for (const st of this.files.values()) {
+    for (const st of this.sortedFiles()) {
       if (st.parsed || st.roots || !st.lockish || st.error) continue;
       for (const d of st.text.matchAll(/^[A-Za-z_][^\n;=]*?\b([A-Za-z_]\w*)\s*\(/gm)) {
         let l = m.get(d[1]);
@@ -309,6 +320,8 @@ export class Project {
 
   /** Runs every rule over the files (all, or `only`) and returns findings with witness paths. */
   analyze(only?: Iterable<string>): ProjectResult {
+    const tStart = performance.now();
+    const parseBefore = this.timing.parseMs;
     const idx = this.getIndex();
     const results = new Map<string, FnResult>();
     const claimed = new Set<FnResult>();
@@ -397,15 +410,22 @@ export class Project {
         }
       }
       if (!newEscapes.length) break;
-      // Partially parsed files may hold callers of the new escaping functions: parse those files in full.
-      const callRe = new RegExp(`\\b(?:${newEscapes.join('|')})\\s*\\(`);
-      for (const st of this.files.values()) {
-        if (!st.parsed?.partial || !callRe.test(st.text)) continue;
+      // Partially parsed files may hold callers of escaping functions outside the functions parsed so far:
+      // parse those files again, adding the functions that call one.
+      const allNames = [...escaping.keys()];
+      const callRe = new RegExp(`\\b(?:${newEscapes.join('|')})\\s*\\(`, 'g');
+      for (const st of this.sortedFiles()) {
+        if (!st.parsed?.partial) continue;
+        const fns = st.functions ?? [];
+        const outside = [...st.text.matchAll(callRe)].some((m) => !fns.some((f) => f.start <= m.index! && m.index! < f.end));
+        if (!outside) continue;
+        const callsAll = new RegExp(`\\b(?:${allNames.filter((n) => escaping.get(n) === 'all').join('|') || '(?!)'})\\s*\\(`);
+        const callsLocked = new RegExp(`\\b(?:${allNames.join('|')})\\s*\\(`);
         try {
-          const full = this.parser.parse(st.text, undefined, this.opts.parseBudgetMs);
+          const again = this.parser.parsePartial(st.text, (t) => this.rootRe.test(t) || this.lockRe.test(t) || callsAll.test(t) || callsLocked.test(t) && this.lockRe.test(t), this.opts.parseBudgetMs);
           st.parsed.tree.delete();
-          st.parsed = full;
-          st.functions = findFunctions(full.tree, full.pre.text);
+          st.parsed = again;
+          st.functions = findFunctions(again.tree, again.pre.text);
         } catch (e) {
           st.error = `could not parse: ${(e as Error).message}`;
           continue;
@@ -464,6 +484,7 @@ export class Project {
     suppressed.sort(order);
     let parsed = 0;
     for (const st of this.files.values()) if (st.parsed) parsed++;
+    this.timing.analysisMs += performance.now() - tStart - (this.timing.parseMs - parseBefore);
     return { findings, suppressed, incomplete, errors, functionsAnalysed: results.size, filesParsed: parsed };
   }
 
