@@ -163,13 +163,19 @@ async function inProcessChild(tree, sub, runs) {
   };
   const parsedTexts = new Set();
   const origParse = parser.parse.bind(parser);
+  const origParsePartial = parser.parsePartial.bind(parser);
   parser.parse = (text, old, deadline) => {
     parsedTexts.add(text);
     return origParse(text, old, deadline);
   };
+  parser.parsePartial = (text, want, deadline) => {
+    parsedTexts.add(text);
+    return origParsePartial(text, want, deadline);
+  };
   const ar = await e.audit([dir], { settings, jobs: 1, parser });
   e.Project.prototype.setFile = origSetFile;
   parser.parse = origParse;
+  parser.parsePartial = origParsePartial;
   const parsedFiles = [...parsedTexts].map((t) => textToFile.get(t)).filter(Boolean);
 
   const all = walk(dir).sort();
@@ -190,23 +196,29 @@ async function inProcessChild(tree, sub, runs) {
   let parseCalls = 0;
   const full = (files, instrument = false) => {
     if (instrument) {
-      parser.parse = (text, old, deadline) => {
+      const wrap = (fn) => (...args) => {
         const t = performance.now();
         try {
-          return origParse(text, old, deadline);
+          return fn(...args);
         } finally {
           parseMs += performance.now() - t;
           parseCalls++;
         }
       };
+      parser.parse = wrap(origParse);
+      parser.parsePartial = wrap(origParsePartial);
     }
     const t = performance.now();
-    const p = new e.Project(parser, { settings, kernelVersion, header });
+    // The same options as the CLI's audit(): batch runs parse only the functions that can matter.
+    const p = new e.Project(parser, { settings, kernelVersion, header, partialParse: true });
     for (const f of files) p.setFile(f, texts.get(f));
     const r = p.analyze();
     p.dispose();
     const ms = performance.now() - t;
-    if (instrument) parser.parse = origParse;
+    if (instrument) {
+      parser.parse = origParse;
+      parser.parsePartial = origParsePartial;
+    }
     return { ms, findings: r.findings.length, parsed: r.filesParsed, functions: r.functionsAnalysed, incomplete: r.incomplete.length };
   };
   // Bare and full runs alternate (after two warm-ups of each: the tree-sitter wasm and the analysis code tier up over
