@@ -104,7 +104,9 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
     return !!sum && !!(sum.acquires.length || sum.releases.length || sum.rangeDelta || sum.changePte || sum.sleeps);
   });
   const tracked = new Set<string>();
-  for (const n of cfg.nodes) if (relevant.has(n.id) && n.syntax) conditionIdentifiers(n.syntax, tracked);
+  const assigned = new Set<string>();
+  for (const list of ops) for (const op of list) if (op.k === 'assign') assigned.add(op.target);
+  for (const n of cfg.nodes) if (relevant.has(n.id) && n.syntax) trackableIds(unwrap(n.syntax), assigned, tracked);
   // Variables holding a lock helper's result (pte, vmf->pte, ptl): their tests decide whether the lock is held.
   const guardVars = new Set<string>();
   for (const list of ops) for (const op of list) {
@@ -711,6 +713,61 @@ function computeLiveness(cfg: Cfg, ops: Op[][], tracked: Set<string>, condKeyOf:
     }
   }
   return live;
+}
+
+const COMPARE = new Set(['==', '!=', '<', '>', '<=', '>=']);
+
+/**
+ * Variables whose values a condition can decide: tested for truth, compared with a constant or with a variable the
+ * function assigns. A counter compared with a global (`++n <= max_ptes`) is never decidable: tracking it would
+ * only multiply states.
+ */
+function trackableIds(atom: Node, assigned: Set<string>, out: Set<string>, depth = 0): void {
+  if (depth > 50) return;
+  const known = (x: Node | null): boolean => {
+    if (!x) return false;
+    const u = unwrap(x);
+    if (['number_literal', 'char_literal', 'true', 'false', 'null'].includes(u.type)) return true;
+    if (u.type === 'identifier') return /^(NULL|true|false)$/.test(u.text) || assigned.has(u.text);
+    if (u.type === 'field_expression') return assigned.has(normExpr(u.text));
+    if (u.type === 'unary_expression') return known(u.childForFieldName('argument'));
+    return false;
+  };
+  switch (atom.type) {
+    case 'identifier':
+    case 'field_expression':
+      out.add(normExpr(atom.text));
+      return;
+    case 'parenthesized_expression':
+      trackableIds(unwrap(atom), assigned, out, depth + 1);
+      return;
+    case 'unary_expression': {
+      const a = atom.childForFieldName('argument');
+      if (a && atom.child(0)?.text === '!') trackableIds(unwrap(a), assigned, out, depth + 1);
+      return;
+    }
+    case 'assignment_expression': {
+      const l = atom.childForFieldName('left');
+      if (l) out.add(normExpr(l.text));
+      return;
+    }
+    case 'binary_expression': {
+      const op = atom.childForFieldName('operator')?.text ?? '';
+      const l = atom.childForFieldName('left');
+      const r = atom.childForFieldName('right');
+      if (!l || !r) return;
+      if (op === '&&' || op === '||') {
+        trackableIds(unwrap(l), assigned, out, depth + 1);
+        trackableIds(unwrap(r), assigned, out, depth + 1);
+      } else if (COMPARE.has(op)) {
+        if (known(r)) trackableIds(unwrap(l), assigned, out, depth + 1);
+        if (known(l)) trackableIds(unwrap(r), assigned, out, depth + 1);
+      }
+      return;
+    }
+    default:
+      return;
+  }
 }
 
 /** True when evaluating the expression may change state (calls, assignments, ++/--). */
