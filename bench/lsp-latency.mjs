@@ -62,7 +62,7 @@ for (let i = 0; i < 10; i++) {
 }
 
 // Through the LSP: open, first diagnostics, then typed edits at a typing rhythm.
-const c = await startClient({ settings: {}, initializationOptions: { scan: false } });
+const c = await startClient({ settings: {}, initializationOptions: { scan: false }, ...(process.env.LSP_SERVER_ARGS ? { command: [process.execPath, ...process.env.LSP_SERVER_ARGS.split(' '), join(ROOT, 'dist/server.js'), '--stdio'] } : {}) });
 const t0 = performance.now();
 const { uri } = c.open(file, text);
 await c.waitDiagnostics(uri, 1, 60000);

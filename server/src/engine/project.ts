@@ -373,7 +373,7 @@ export class Project {
         return undefined;
       }
       const meta = this.metaOf(def.file, def.fn);
-      if (!meta.root && !meta.lockish && ![...escaping.keys()].some((n) => meta.calls.has(n))) {
+      if (!meta.root && !meta.lockish && !(escaping.size && [...escaping.keys()].some((n) => meta.text.includes(n) && meta.calls.has(n)))) {
         summaries.set(ck, null);
         return undefined;
       }

@@ -36,7 +36,21 @@ const TYPE_SECOND = new Set(['container_of', 'container_of_const', 'list_entry',
 
 const ANN_RE = new RegExp(`\\b(?:${ANNOTATIONS.join('|')})\\b`, 'g');
 const ANN_ARGS_RE = new RegExp(`\\b(?:${ANNOTATIONS_WITH_ARGS.join('|')}|${CONTRACTS.join('|')})\\s*\\(`, 'g');
-const LOOP_RE = /\b([A-Za-z_0-9]*for_each[A-Za-z_0-9]*)\s*\(/g;
+/** Loop-macro calls: names containing for_each, found from the literal outwards (a leading \w* would backtrack). */
+function* loopMacros(mask: string): Generator<{ index: number; name: string; open: number }> {
+  const word = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+  for (let at = mask.indexOf('for_each'); at >= 0; at = mask.indexOf('for_each', at + 8)) {
+    let a = at;
+    while (a > 0 && word(mask.charCodeAt(a - 1))) a--;
+    let b = at + 8;
+    while (b < mask.length && word(mask.charCodeAt(b))) b++;
+    let o = b;
+    while (o < mask.length && (mask.charCodeAt(o) === 32 || mask.charCodeAt(o) === 9 || mask.charCodeAt(o) === 10)) o++;
+    if (mask.charCodeAt(o) !== 40) continue;
+    yield { index: a, name: mask.slice(a, b), open: o };
+    at = b - 8;
+  }
+}
 const TYPE_MACRO_RE = new RegExp(`\\b(${[...TYPE_FIRST, ...TYPE_SECOND].join('|')})\\s*\\(`, 'g');
 
 /**
@@ -186,9 +200,9 @@ export function prepass(src: string): PrepassResult {
     blank(buf, m.index!, close);
   }
 
-  for (const m of mask.matchAll(LOOP_RE)) {
-    const name = m[1];
-    const open = m.index! + m[0].length - 1;
+  for (const m of loopMacros(mask)) {
+    const name = m.name;
+    const open = m.open;
     const close = matchParen(mask, open);
     if (close < 0) continue;
     // Only loop heads: the group is followed by a statement, not by ';' ',' ')' or an operator.

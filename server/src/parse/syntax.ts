@@ -125,8 +125,8 @@ export interface FunctionInfo {
   /** The function_definition node (copied out of the tree on first use). */
   readonly node: Node;
   readonly body: Node;
-  params: string[];
-  isStatic: boolean;
+  readonly params: string[];
+  readonly isStatic: boolean;
   /** Offsets of the definition (for contracts lookup and text slicing). */
   start: number;
   end: number;
@@ -138,12 +138,13 @@ export interface FunctionInfo {
 /** FunctionInfo whose syntax copy is made only for the functions that get analysed. */
 class LazyFunction implements FunctionInfo {
   private copy: Node | undefined;
+  private ps: string[] | undefined;
+  private st: boolean | undefined;
   constructor(
     readonly name: string,
     private readonly ts: TSNode,
+    private readonly fd: TSNode,
     private readonly src: string,
-    readonly params: string[],
-    readonly isStatic: boolean,
     readonly start: number,
     readonly end: number,
     readonly bodyStart: number,
@@ -152,6 +153,12 @@ class LazyFunction implements FunctionInfo {
   ) {}
   get node(): Node {
     return (this.copy ??= copySubtree(this.ts, this.src));
+  }
+  get params(): string[] {
+    return (this.ps ??= paramNames(this.fd));
+  }
+  get isStatic(): boolean {
+    return (this.st ??= (this.ts.namedChildren as TSNode[]).some((c) => c && c.type === 'storage_class_specifier' && c.text === 'static'));
   }
   get body(): Node {
     return this.node.childForFieldName('body')!;
@@ -207,8 +214,7 @@ export function findFunctions(tree: Tree, src?: string): FunctionInfo[] {
         const body = ch.childForFieldName('body');
         const nameNode = fd?.childForFieldName('declarator');
         if (fd && body && nameNode) {
-          const isStatic = (ch.namedChildren as TSNode[]).some((c) => c && c.type === 'storage_class_specifier' && c.text === 'static');
-          out.push(new LazyFunction(nameNode.text, ch, text, paramNames(fd), isStatic, ch.startIndex, ch.endIndex, body.startIndex, ch.startPosition.row + 1, ch.endPosition.row + 1));
+          out.push(new LazyFunction(nameNode.text, ch, fd, text, ch.startIndex, ch.endIndex, body.startIndex, ch.startPosition.row + 1, ch.endPosition.row + 1));
         }
       } else if (depth < 64 && (t === 'preproc_if' || t === 'preproc_ifdef' || t === 'preproc_else' || t === 'preproc_elif' || t === 'preproc_elifdef' || t === 'linkage_specification' || t === 'declaration_list' || t === 'ERROR')) {
         visit(ch, depth + 1);
