@@ -237,7 +237,8 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
   };
   const guardFor = (op: CallOp, returns: LockHelper['returns'], nodeId: number): Guard | undefined => {
     if (returns === 'always') return undefined;
-    const polarity = returns === 'zero' ? 'falsy' : 'truthy';
+    let polarity: Guard['polarity'] = returns === 'zero' ? 'falsy' : 'truthy';
+    if (op.isCondAtom && op.condInverted) polarity = polarity === 'truthy' ? 'falsy' : 'truthy';
     if (op.isCondAtom) return { node: nodeId, polarity };
     if (op.lhs) return { v: op.lhs, polarity };
     return undefined;
@@ -340,7 +341,9 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
     const name = op.name;
     const info = model.notifier(name);
     if (info) return notifierCall(s, op, info, nodeId);
-    const lh = model.lockHelper(name);
+    let lh = model.lockHelper(name);
+    // Before v4.6 pmd_trans_huge_lock(pmd, vma, &ptl) returned 1 with *ptl held; since, it returns the lock.
+    if (lh && /^_*pmd_trans_huge_lock$/.test(name) && op.args.length === 3) lh = { name, lockArg: 2, returns: 'bool' };
     if (lh) {
       if (lh.releasesFirst) {
         const k = lockKeyFromArg(op.args[lh.lockArg as number], lh.field);

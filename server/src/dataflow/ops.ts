@@ -11,6 +11,8 @@ export interface CallOp {
   lhs?: string;
   /** The call is the whole condition atom of a cond node (its value decides the branch). */
   isCondAtom: boolean;
+  /** The atom compares the call with 0 (`f() == 0`): the branch's truth is the opposite of the call's. */
+  condInverted?: boolean;
 }
 
 export interface AssignOp {
@@ -50,7 +52,10 @@ function walk(n: Node, ops: Op[], atom: Node | null, depth: number): void {
     const fn = n.childForFieldName('function');
     if (fn && fn.type !== 'identifier') walk(fn, ops, atom, depth + 1);
     const name = calleeName(n);
-    if (name) ops.push({ k: 'call', name, node: n, args: callArgs(n), isCondAtom: atom !== null && atom.id === n.id, lhs: lhsOf(n) });
+    if (name) {
+      const cmp = atom ? comparedWithConstant(atom, n) : undefined;
+      ops.push({ k: 'call', name, node: n, args: callArgs(n), isCondAtom: (atom !== null && atom.id === n.id) || cmp !== undefined, condInverted: cmp, lhs: lhsOf(n) });
+    }
     return;
   }
   if (t === 'assignment_expression') {
@@ -91,6 +96,26 @@ function walk(n: Node, ops: Op[], atom: Node | null, depth: number): void {
     const c = n.namedChild(i);
     if (c) walk(c, ops, atom, depth + 1);
   }
+}
+
+/**
+ * For an atom `f() == 0`, `f() != 0`, `f() == 1` (or NULL): whether the branch truth inverts the call's truth;
+ * undefined when the atom is not such a comparison of this call.
+ */
+function comparedWithConstant(atom: Node, call: Node): boolean | undefined {
+  if (atom.type !== 'binary_expression') return undefined;
+  const op = atom.childForFieldName('operator')?.text;
+  if (op !== '==' && op !== '!=') return undefined;
+  const l = atom.childForFieldName('left');
+  const r = atom.childForFieldName('right');
+  if (!l || !r) return undefined;
+  const side = unwrap(l).id === call.id ? r : unwrap(r).id === call.id ? l : undefined;
+  if (!side) return undefined;
+  const t = unwrap(side).text;
+  const zero = t === '0' || t === 'NULL' || t === 'false';
+  if (!zero && t !== '1' && t !== 'true') return undefined;
+  // `== 0` and `!= 1` invert; `!= 0` and `== 1` do not.
+  return (op === '==') === zero;
 }
 
 function declName(d: Node | null): string | undefined {
