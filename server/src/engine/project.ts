@@ -510,7 +510,6 @@ export class Project {
       const summary: Summary = { name: fn.name, file: st.file, line: fn.line, isStatic: fn.isStatic, acquires: [], releases: [], rangeDelta: 0 };
       return { name: fn.name, file: st.file, line: fn.line, start: fn.start, end: fn.end, summary, findings: [], incomplete: `analysis failed: ${(e as Error).message}`, deps, used: [], ms: Date.now() - t0 };
     }
-    if (process.env.NA_SUMMARY === fn.name) process.stderr.write(`summary ${JSON.stringify(fa.summary, (k, v) => (k === 'path' ? undefined : v), 1)}\n`);
     const findings: FnResult['findings'] = [];
     for (const rule of RULES) {
       for (const raw of rule.check({ model: this.model, fa })) {
