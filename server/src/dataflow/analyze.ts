@@ -639,30 +639,82 @@ function relevantConds(cfg: Cfg, ops: Op[][], isEffect: (op: CallOp) => boolean)
   const n = cfg.nodes.length;
   const effect = new Uint8Array(n);
   for (const node of cfg.nodes) if (node.kind === 'exit' || ops[node.id].some((op) => op.k === 'call' && isEffect(op))) effect[node.id] = 1;
+  const ipdom = postDominators(cfg);
   const mark = new Int32Array(n).fill(-1);
-  let stamp = 0;
-  // Effect nodes reachable from `from` without going through `avoid` (so a loop's next iteration does not count).
-  const reachable = (from: number, avoid: number): string => {
-    stamp++;
-    const found: number[] = [];
-    const stack = [from];
-    while (stack.length) {
-      const id = stack.pop()!;
-      if (id === avoid || id < 0 || id >= n || mark[id] === stamp) continue;
-      mark[id] = stamp;
-      if (effect[id]) found.push(id);
-      for (const e of cfg.nodes[id].succ) stack.push(e.to);
-    }
-    return found.sort((a, b) => a - b).join(',');
-  };
   const out = new Set<number>();
   for (const node of cfg.nodes) {
     if (node.kind !== 'cond' || node.preproc || node.succ.length < 2) continue;
-    const t = node.succ.find((e) => e.kind === 'true')?.to;
-    const f = node.succ.find((e) => e.kind === 'false')?.to;
-    if (t === undefined || f === undefined || reachable(t, node.id) !== reachable(f, node.id)) out.add(node.id);
+    // The region a condition decides: what its branches reach before they meet again (its immediate post-dominator)
+    // or come back to it (a loop). An effect there means the condition decides something.
+    const stop = ipdom[node.id];
+    const stack = node.succ.map((e) => e.to);
+    let found = false;
+    while (stack.length && !found) {
+      const id = stack.pop()!;
+      if (id === node.id || id === stop || id < 0 || id >= n || mark[id] === node.id) continue;
+      mark[id] = node.id;
+      if (effect[id]) found = true;
+      else for (const e of cfg.nodes[id].succ) stack.push(e.to);
+    }
+    if (found) out.add(node.id);
   }
   return out;
+}
+
+/** Immediate post-dominators (Cooper, Harvey and Kennedy's iterative algorithm on the reversed graph); -1 where none. */
+function postDominators(cfg: Cfg): Int32Array {
+  const n = cfg.nodes.length;
+  const preds: number[][] = Array.from({ length: n }, () => []);
+  for (const node of cfg.nodes) for (const e of node.succ) if (e.to >= 0 && e.to < n) preds[e.to].push(node.id);
+  // Post-order of the reversed graph from the exit.
+  const order: number[] = [];
+  const num = new Int32Array(n).fill(-1);
+  const seen = new Uint8Array(n);
+  const stack: Array<[number, number]> = [[cfg.exit, 0]];
+  seen[cfg.exit] = 1;
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const ps = preds[top[0]];
+    if (top[1] < ps.length) {
+      const p = ps[top[1]++];
+      if (!seen[p]) {
+        seen[p] = 1;
+        stack.push([p, 0]);
+      }
+    } else {
+      num[top[0]] = order.length;
+      order.push(top[0]);
+      stack.pop();
+    }
+  }
+  const idom = new Int32Array(n).fill(-1);
+  idom[cfg.exit] = cfg.exit;
+  const intersect = (a: number, b: number): number => {
+    while (a !== b) {
+      while (num[a] < num[b]) a = idom[a];
+      while (num[b] < num[a]) b = idom[b];
+    }
+    return a;
+  };
+  for (let changed = true, rounds = 0; changed && rounds < 100; rounds++) {
+    changed = false;
+    for (let i = order.length - 1; i >= 0; i--) {
+      const b = order[i];
+      if (b === cfg.exit) continue;
+      let d = -1;
+      for (const e of cfg.nodes[b].succ) {
+        const s = e.to;
+        if (s < 0 || s >= n || idom[s] === -1) continue;
+        d = d === -1 ? s : intersect(s, d);
+      }
+      if (d !== -1 && idom[b] !== d) {
+        idom[b] = d;
+        changed = true;
+      }
+    }
+  }
+  idom[cfg.exit] = -1;
+  return idom;
 }
 
 /**
