@@ -286,7 +286,10 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
       if (s.ranges.length > 0) {
         s.ranges = s.ranges.slice(0, -1);
         if (s.ranges.length === 0) s.pending = null;
-      } else observe(s, 'rangeEndUnopened', ev, n, { callee: info.name });
+      } else {
+        s.under = true;
+        observe(s, 'rangeEndUnopened', ev, n, { callee: info.name });
+      }
     }
   };
 
@@ -317,7 +320,10 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
       if (s.ranges.length > 0) {
         s.ranges = s.ranges.slice(0, -1);
         if (s.ranges.length === 0) s.pending = null;
-      } else observe(s, 'rangeEndUnopened', ev, n, { callee: sum.name, via: sum.name });
+      } else {
+        s.under = true;
+        observe(s, 'rangeEndUnopened', ev, n, { callee: sum.name, via: sum.name });
+      }
     }
     if (sum.changePte) {
       const ev = posOf(file, n, 'set_pte_at_notify', { via: sum.name, callee: 'set_pte_at_notify', detail: `${sum.name}() calls set_pte_at_notify() (line ${sum.changePte.site.line})` });
@@ -916,7 +922,8 @@ function summarize(fn: FunctionInfo, file: string, exits: State[], obs: Observat
     if (unopened) {
       rangeDelta = -1;
       rangeSite = unopened.at;
-      rangeDeltaConsistent = !opensRange;
+      // An end helper by design ends the caller's range on every path and opens none itself.
+      rangeDeltaConsistent = !opensRange && exits.length > 0 && exits.every((s) => s.under);
     }
   }
   const cp = obs.find((o) => o.kind === 'changePte' && o.ranges.length === 0);

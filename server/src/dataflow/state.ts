@@ -45,6 +45,8 @@ export interface State {
   facts: Map<string, Val>;
   /** A set_pte_at_notify done inside a range that is still open. */
   pending: Ev | null;
+  /** A range was ended on this path that this function never opened (a caller's range, or a bug). */
+  under?: boolean;
   /** Return-value class at a return statement: 'zero' | 'nonzero' | 'unknown' | a guard variable. */
   ret?: string;
   trail: Trail | null;
@@ -62,7 +64,7 @@ export function clampFact(v: number): number | undefined {
 export function stateKey(s: State, withFacts = true): string {
   let k = '';
   for (const l of s.locks) k += `${l.key}${l.guard ? `?${l.guard.v ?? '#' + l.guard.node}${l.guard.polarity[0]}` : ''}${l.onEntry ? '^' : ''},`;
-  k += `|${s.ranges.map((r) => (r.guard ? `g${r.guard.v ?? '#' + r.guard.node}` : 'r')).join('')}|${s.pending ? `${s.pending.line}:${s.pending.column}` : ''}|${s.ret ?? ''}|`;
+  k += `|${s.ranges.map((r) => (r.guard ? `g${r.guard.v ?? '#' + r.guard.node}` : 'r')).join('')}${s.under ? 'u' : ''}|${s.pending ? `${s.pending.line}:${s.pending.column}` : ''}|${s.ret ?? ''}|`;
   if (withFacts && s.facts.size) {
     const keys = [...s.facts.keys()].sort();
     for (const f of keys) k += `${f}=${s.facts.get(f)};`;
@@ -71,7 +73,7 @@ export function stateKey(s: State, withFacts = true): string {
 }
 
 export function cloneState(s: State): State {
-  return { locks: s.locks.slice(), ranges: s.ranges.slice(), facts: new Map(s.facts), pending: s.pending, ret: s.ret, trail: s.trail };
+  return { locks: s.locks.slice(), ranges: s.ranges.slice(), facts: new Map(s.facts), pending: s.pending, under: s.under, ret: s.ret, trail: s.trail };
 }
 
 export function pushEvent(s: State, ev: Ev): void {
