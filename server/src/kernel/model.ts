@@ -57,6 +57,7 @@ const BUILTIN_LOCK_HELPERS: LockHelper[] = [
   { name: '__pmd_trans_huge_lock', lockArg: 'return', returns: 'pointer' },
   { name: 'pud_trans_huge_lock', lockArg: 'return', returns: 'pointer' },
   { name: 'page_check_address_pmd', lockArg: 4, returns: 'pointer' },
+  { name: 'pte_alloc_map_lock', lockArg: 3, returns: 'pointer' },
   { name: 'follow_pte', lockArg: 3, returns: 'zero' },
   { name: 'follow_pte_pmd', lockArg: 5, returns: 'zero' },
   { name: 'follow_invalidate_pte', lockArg: 5, returns: 'zero' },
