@@ -57,20 +57,29 @@ export function computeFixHint(fa: FunctionAnalysis, obs: Observation, rule: str
     };
   }
   if (rule === 'notifier-under-ptl' && lock) {
-    const unlocks = fa.lockSites
-      .filter((s) => s.kind === 'unlock' && s.key === lock.key && (s.ev.stmtStart ?? 0) > flaggedStmtStart)
-      .map((s) => lineEnd(text, s.ev.stmtEnd ?? 0));
+    // Out of the locked section means after the point where every held lock has been released (several PTLs can be
+    // held: src_ptl and dst_ptl), or before the first of them was taken.
+    const held = obs.locks.filter((l) => !l.onEntry);
+    const firstUnlockOf = (key: string): number | undefined => {
+      const offs = fa.lockSites
+        .filter((x) => x.kind === 'unlock' && x.key === key && (x.ev.stmtStart ?? 0) > flaggedStmtStart)
+        .map((x) => lineEnd(text, x.ev.stmtEnd ?? 0));
+      return offs.length ? Math.min(...offs) : undefined;
+    };
+    const ends = held.map((l) => firstUnlockOf(l.key));
+    const allReleased = ends.length && ends.every((x) => x !== undefined) ? [Math.max(...(ends as number[]))] : [];
+    const firstLock = held.length ? Math.min(...held.map((l) => l.site.stmtStart ?? flaggedStmtStart)) : undefined;
     return {
       kind: 'move-out-of-lock',
-      startInsertOffset: lineStart(text, lock.site.stmtStart ?? flaggedStmtStart),
-      endInsertOffsets: [...new Set(unlocks)].sort((a, b) => a - b),
+      startInsertOffset: lineStart(text, firstLock ?? lock.site.stmtStart ?? flaggedStmtStart),
+      endInsertOffsets: allReleased,
       declInsertOffset,
       indent,
       args,
       stmtStart: lineStart(text, flaggedStmtStart),
       stmtEnd: lineEnd(text, flaggedStmtEnd),
-      lockStmtOffset: lock.onEntry ? undefined : lineStart(text, lock.site.stmtStart ?? flaggedStmtStart),
-      unlockStmtEndOffsets: [...new Set(unlocks)].sort((a, b) => a - b),
+      lockStmtOffset: held.length === obs.locks.length && firstLock !== undefined ? lineStart(text, firstLock) : undefined,
+      unlockStmtEndOffsets: allReleased,
       vma,
     };
   }
