@@ -6,8 +6,9 @@ export interface LockHelperSpec {
   name: string;
   /** Index (0-based) of the argument that receives the lock pointer (e.g. &ptl), or "return" when the lock pointer is returned. */
   lockArg: number | 'return';
-  /** What the return value says: "pointer" = NULL means not locked; "bool" = false means not locked; "always" = always locked. */
-  returns?: 'pointer' | 'bool' | 'always';
+  /** What the return value says: "pointer" = NULL means not locked; "bool" = false means not locked; "zero" = locked
+   *  only when it returns 0 (follow_pte style); "always" = always locked. */
+  returns?: 'pointer' | 'bool' | 'zero' | 'always';
 }
 
 /** A user-declared lock release helper. */
@@ -110,7 +111,7 @@ export function normalizeSettings(input: unknown): { settings: Settings; problem
   s.lockHelpers = arr('lockHelpers', (x): x is LockHelperSpec => {
     const h = x as LockHelperSpec;
     return !!h && typeof h === 'object' && isName(h.name) && (h.lockArg === 'return' || (Number.isInteger(h.lockArg) && (h.lockArg as number) >= 0)) &&
-      (h.returns === undefined || ['pointer', 'bool', 'always'].includes(h.returns));
+      (h.returns === undefined || ['pointer', 'bool', 'zero', 'always'].includes(h.returns));
   });
   s.unlockHelpers = arr('unlockHelpers', (x): x is UnlockHelperSpec => {
     const h = x as UnlockHelperSpec;
