@@ -44,7 +44,8 @@ export function buildScenario(f: FindingInput, opts: SimulateOptions = {}): Scen
   const v = parseVersion(opts.kernelVersion);
   const rule = String(f.rule);
   const choice = opts.subscriber ?? (rule === 'notifier-under-ptl' ? 'odp' : 'device');
-  const kinds: SubscriberKind[] = choice === 'all' ? ['kvm', 'odp', 'sva'] : [choice];
+  // SVA-like subscribers (only invalidate_range) exist from v3.19; before that "all" means KVM-like and ODP-like.
+  const kinds: SubscriberKind[] = choice === 'all' ? (hasInvalidateRange(v) ? ['kvm', 'odp', 'sva'] : ['kvm', 'odp']) : [choice];
   const subscribers = kinds.map((k) => subscriberSpec(k, v, opts.kvmMode));
   const underPtl = rule === 'notifier-under-ptl';
   const invalidation = opts.concurrentInvalidation ?? choice === 'kvm';

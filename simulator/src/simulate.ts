@@ -14,6 +14,33 @@ function cleanPath(path: unknown): PathEvent[] {
   return path.filter((e): e is PathEvent => typeof e === 'object' && e !== null && KINDS.has(String((e as PathEvent).event)));
 }
 
+/**
+ * A witness path stops at the flagged event. The function goes on: it releases the locks it still holds before it
+ * returns. Those releases are appended (marked as beyond the witness), so that the replay sees the unlock where
+ * stale secondary translations become visible (I3), and a fix that ends a range "after the unlock" really is after it.
+ */
+export function completePath(path: PathEvent[]): PathEvent[] {
+  const held: PathEvent[] = [];
+  for (const e of path) {
+    if (e.event === 'lock') held.push(e);
+    else if (e.event === 'unlock') {
+      const i = held.map((h) => h.lock ?? h.detail).lastIndexOf(e.lock ?? e.detail);
+      if (i >= 0) held.splice(i, 1);
+    }
+  }
+  if (held.length === 0) return path;
+  const last = path[path.length - 1] as PathEvent;
+  const tail: PathEvent[] = held.reverse().map((h) => ({
+    file: last.file,
+    line: last.line,
+    column: last.column,
+    event: 'unlock',
+    lock: h.lock,
+    detail: `${h.lock ?? 'the lock'} released later in the function (beyond the witness path)`,
+  }));
+  return [...path, ...tail];
+}
+
 /** guide: the flagged schedule, replayed on the fixed model when the path kept its shape (a subscriber-side fix). */
 export function runVariant(scenario: Scenario, path: PathEvent[], fixed: boolean, guide?: { schedule: Action[]; opCount: number }): VariantResult & { schedule: Action[]; opCount: number } {
   const m = buildModel(scenario, path);
@@ -54,7 +81,7 @@ export function simulateFinding(
   finding: { rule: string; path: PathEvent[]; file?: string; line?: number; function?: string },
   opts: SimulateOptions = {},
 ): SimulationResult {
-  const f: FindingInput = { ...finding, rule: String(finding.rule), path: cleanPath(finding.path) };
+  const f: FindingInput = { ...finding, rule: String(finding.rule), path: completePath(cleanPath(finding.path)) };
   const scenario = buildScenario(f, opts);
   const { schedule, opCount, ...flagged } = runVariant(scenario, f.path, false);
   const fix = fixPath(f.rule, f.path, scenario);
