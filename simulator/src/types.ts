@@ -1,5 +1,6 @@
-// Data shapes of the simulator: its input (a witness path, copied from the engine's types so the simulator stays standalone) and its output (trace, result).
+// Data shapes of the simulator: its input (a witness path, the format the engine's findings carry) and its output (trace, result).
 
+/** 1-based line, 1-based column counted in UTF-16 code units (as LSP and tree-sitter/wasm report them). */
 export interface SourcePos {
   file: string;
   line: number;
@@ -7,26 +8,29 @@ export interface SourcePos {
 }
 
 export type PathEventKind =
-  | 'entry'
-  | 'lock'
-  | 'unlock'
-  | 'range_start'
+  | 'entry' // function entry
+  | 'lock' // a page-table lock is taken (lock: the lock expression)
+  | 'unlock' // a page-table lock is released
+  | 'range_start' // mmu_notifier_invalidate_range_start (or a helper that opens one)
   | 'range_end'
-  | 'set_pte_at_notify'
-  | 'clear_flush_notify'
-  | 'notifier_call'
-  | 'call'
-  | 'branch'
+  | 'set_pte_at_notify' // set_pte_at_notify()/mmu_notifier_change_pte()
+  | 'clear_flush_notify' // ptep_clear_flush_notify() and friends
+  | 'notifier_call' // another notifier call (callee: name, maySleep: in the kernel version used)
+  | 'call' // a call into a function whose summary matters (callee)
+  | 'branch' // a condition and the branch taken (detail: "cond -> true|false")
   | 'goto'
   | 'return'
-  | 'sleep';
+  | 'sleep'; // any other may-sleep call the model knows
 
 export interface PathEvent extends SourcePos {
   event: PathEventKind;
+  /** Free text: lock expression, callee name, condition text. */
   detail?: string;
+  /** The lock expression for lock/unlock events (normalised, e.g. "vmf->ptl"). */
   lock?: string;
   callee?: string;
   maySleep?: boolean;
+  /** Set when the event happened inside a called function (its name), via a summary. */
   via?: string;
 }
 

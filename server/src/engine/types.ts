@@ -1,39 +1,9 @@
 // Public data shapes of the analysis engine: findings, witness paths, results. Shared by CLI, LSP server and simulator.
 
-/** 1-based line, 1-based column counted in UTF-16 code units (as LSP and tree-sitter/wasm report them). */
-export interface SourcePos {
-  file: string;
-  line: number;
-  column: number;
-}
+// The witness-path format is the simulator's input; it is defined once, there (server -> simulator types only).
+import type { PathEvent, SourcePos } from '../../../simulator/src/types';
 
-export type PathEventKind =
-  | 'entry' // function entry
-  | 'lock' // a page-table lock is taken (detail: lock expression)
-  | 'unlock' // a page-table lock is released
-  | 'range_start' // mmu_notifier_invalidate_range_start (or a helper that opens one)
-  | 'range_end'
-  | 'set_pte_at_notify' // set_pte_at_notify()/mmu_notifier_change_pte()
-  | 'clear_flush_notify' // ptep_clear_flush_notify() and friends
-  | 'notifier_call' // another notifier call (detail: name, sleeps or not)
-  | 'call' // a call into a function whose summary matters (detail: callee)
-  | 'branch' // a condition and the branch taken (detail: "cond -> true|false")
-  | 'goto' // goto label
-  | 'return' // function exit
-  | 'sleep'; // any other may-sleep call the model knows
-
-export interface PathEvent extends SourcePos {
-  event: PathEventKind;
-  /** Free text: lock expression, callee name, condition text. */
-  detail?: string;
-  /** The lock expression for lock/unlock events (normalised, e.g. "vmf->ptl"). */
-  lock?: string;
-  /** For notifier_call: the called name and whether it may sleep in the kernel version used. */
-  callee?: string;
-  maySleep?: boolean;
-  /** Set when the event happened inside a called function (its name), via a summary. */
-  via?: string;
-}
+export type { PathEvent, PathEventKind, SourcePos } from '../../../simulator/src/types';
 
 export interface RelatedInfo extends SourcePos {
   message: string;
