@@ -31,10 +31,10 @@ export function aptInstall(pkgs, check) {
   log(`installing Debian packages: ${missing.join(' ')}`);
   const sudo = process.getuid && process.getuid() === 0 ? '' : 'sudo ';
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  let r = spawnSync('sh', ['-c', `${sudo}apt-get install -y --no-install-recommends ${missing.join(' ')}`], { stdio: 'inherit', env });
+  let r = spawnSync('sh', ['-c', `${sudo}apt-get install -y ${missing.join(' ')}`], { stdio: 'inherit', env });
   if (r.status !== 0) {
     spawnSync('sh', ['-c', `${sudo}apt-get update`], { stdio: 'inherit', env });
-    r = spawnSync('sh', ['-c', `${sudo}apt-get install -y --no-install-recommends ${missing.join(' ')}`], { stdio: 'inherit', env });
+    r = spawnSync('sh', ['-c', `${sudo}apt-get install -y ${missing.join(' ')}`], { stdio: 'inherit', env });
   }
   if (r.status !== 0) log(`apt-get install failed for ${missing.join(' ')}`);
   return r.status === 0;
