@@ -3,11 +3,11 @@
 // Typical use:
 //   const vsc = await openVSCode({ extensions: [{ dir }], folder, name: 'my-test' });
 //   try { await vsc.wb.openFile('a.c'); await vsc.wb.waitForSquiggle(); ... } finally { await vsc.close(); }
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { CHROMIUM, CODE_SERVER_ENTRY, ROOT } from '../../scripts/e2e-setup.mjs';
 
 export const ARTIFACTS_DIR = join(ROOT, '.test-artifacts', 'e2e');
@@ -95,7 +95,8 @@ export function processesMatching(needle) {
   return out;
 }
 
-async function pollUntil(cond, { timeout = 30_000, interval = 100, what = 'condition' } = {}) {
+/** Polls `cond` until it returns a truthy value (returned), or throws after `timeout`. */
+export async function pollUntil(cond, { timeout = 30_000, interval = 100, what = 'condition' } = {}) {
   const end = Date.now() + timeout;
   for (;;) {
     const v = await cond();
@@ -607,4 +608,19 @@ export async function openVSCode({ extensions = [], folder, settings = {}, name 
     err.message += logs ? `\n--- logs ---\n${logs}` : '';
     throw err;
   }
+}
+
+/** Builds the extension's .vsix the way a release does (`npm run package`); returns its path. */
+export function packageExtension(root) {
+  execFileSync('npm', ['run', '--silent', 'package'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], timeout: 240_000 });
+  return join(root, 'mmu-notifier-audit.vsix');
+}
+
+/** A temporary kernel-like folder: a top-level Makefile with the version and `file` holding `fixture`'s text. */
+export function kernelLikeWorkspace(prefix, fixture, { major = 5, minor = 10, file = 'mm/memory.c' } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  writeFileSync(join(dir, 'Makefile'), `VERSION = ${major}\nPATCHLEVEL = ${minor}\nSUBLEVEL = 0\n`);
+  mkdirSync(dirname(join(dir, file)), { recursive: true });
+  writeFileSync(join(dir, file), readFileSync(fixture, 'utf8'));
+  return dir;
 }

@@ -1,13 +1,11 @@
 // Real VS Code (code-server + Chromium): our .vsix installed as a user would, a kernel-like tree opened, the diagnostic
 // in Problems, the range-wrapper quick-fix applied through Control+., the diagnostic gone, palette commands run.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureE2eSetup, ROOT } from '../../scripts/e2e-setup.mjs';
-import { openVSCode, processGroupMembers, processesMatching } from './harness.mjs';
+import { kernelLikeWorkspace, openVSCode, packageExtension, processGroupMembers, processesMatching } from './harness.mjs';
 
 const FIXTURE = join(ROOT, 'test/fixtures/rules/unbracketed-change-pte/wp-page-2012-before.c');
 const VSIX = join(ROOT, 'mmu-notifier-audit.vsix');
@@ -20,12 +18,8 @@ before(() => {
   } catch (err) {
     setupError = err;
   }
-  // Build the .vsix the way a release does (npm run package).
-  execFileSync('npm', ['run', '--silent', 'package'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], timeout: 240_000 });
-  workspace = mkdtempSync(join(tmpdir(), 'e2e-na-ws-'));
-  writeFileSync(join(workspace, 'Makefile'), 'VERSION = 5\nPATCHLEVEL = 10\nSUBLEVEL = 0\n');
-  mkdirSync(join(workspace, 'mm'));
-  writeFileSync(join(workspace, 'mm', 'memory.c'), readFileSync(FIXTURE, 'utf8'));
+  packageExtension(ROOT);
+  workspace = kernelLikeWorkspace('e2e-na-ws-', FIXTURE);
 });
 
 after(() => {

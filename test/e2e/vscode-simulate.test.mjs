@@ -4,13 +4,11 @@
 // puts the editor's cursor on that source line; the text trace is in the output channel; the code lens "Simulate
 // this path" opens the same webview. Every wait is on what the screen (or the output channel's file) shows.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureE2eSetup, ROOT } from '../../scripts/e2e-setup.mjs';
-import { ARTIFACTS_DIR, openVSCode, processGroupMembers, processesMatching } from './harness.mjs';
+import { ARTIFACTS_DIR, kernelLikeWorkspace, openVSCode, packageExtension, pollUntil, processGroupMembers, processesMatching } from './harness.mjs';
 
 const FIXTURE = join(ROOT, 'test/fixtures/rules/unbracketed-change-pte/wp-page-2012-before.c');
 const VSIX = join(ROOT, 'mmu-notifier-audit.vsix');
@@ -21,16 +19,6 @@ let workspace;
 
 const log = (m) => process.stderr.write(`[e2e] ${m}\n`);
 const sec = (ms) => `${(ms / 1000).toFixed(1)} s`;
-
-async function pollUntil(cond, { timeout = 30_000, interval = 100, what = 'condition' } = {}) {
-  const end = Date.now() + timeout;
-  for (;;) {
-    const v = await cond();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${sec(timeout)} waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, interval));
-  }
-}
 
 /** Text of the extension's output channel ("MMU Notifier Audit"), read from the log file VS Code backs it with. */
 function outputChannelText(userDataDir) {
@@ -68,12 +56,8 @@ before(() => {
   } catch (err) {
     setupError = err;
   }
-  // Build the .vsix the way a release does (npm run package).
-  execFileSync('npm', ['run', '--silent', 'package'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], timeout: 240_000 });
-  workspace = mkdtempSync(join(tmpdir(), 'e2e-na-sim-'));
-  writeFileSync(join(workspace, 'Makefile'), 'VERSION = 5\nPATCHLEVEL = 10\nSUBLEVEL = 0\n');
-  mkdirSync(join(workspace, 'mm'));
-  writeFileSync(join(workspace, 'mm', 'memory.c'), readFileSync(FIXTURE, 'utf8'));
+  packageExtension(ROOT);
+  workspace = kernelLikeWorkspace('e2e-na-sim-', FIXTURE);
 });
 
 after(() => {
