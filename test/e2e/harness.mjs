@@ -624,3 +624,25 @@ export function kernelLikeWorkspace(prefix, fixture, { major = 5, minor = 10, fi
   writeFileSync(join(dir, file), readFileSync(fixture, 'utf8'));
   return dir;
 }
+
+/**
+ * Runs `body(vsc)` in a fresh VS Code (openVSCode options); on failure saves a screenshot and appends the logs to the
+ * error; always closes it, then checks that its whole process group is gone. Returns what `body` returns.
+ */
+export async function withVSCode(opts, body) {
+  const vsc = await openVSCode(opts);
+  const pgid = vsc.server.pgid;
+  let result;
+  try {
+    result = await body(vsc);
+  } catch (err) {
+    await vsc.wb.screenshot('failure').catch(() => {});
+    err.message += `\n--- logs ---\n${vsc.logs()}`;
+    throw err;
+  } finally {
+    await vsc.close();
+  }
+  const left = processGroupMembers(pgid);
+  if (left.length) throw new Error(`code-server process group must be gone, still running: ${left.join(' ')}`);
+  return result;
+}

@@ -1,10 +1,10 @@
 // A second real client: Debian's Neovim (0.7) runs `notifier-audit lsp --stdio`, shows the diagnostic and applies the range-wrapper quick-fix.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureDebianPackages } from '../../scripts/e2e-setup.mjs';
+import { kernelLikeWorkspace } from './harness.mjs';
 import { nvimVersion, runNeovimLsp } from './neovim-harness.mjs';
 import { ROOT } from '../helpers.mjs';
 
@@ -18,10 +18,7 @@ before(() => {
     setupError = err;
   }
   // A kernel-like tree: the Makefile says v4.9, so the fix uses mmun_start/mmun_end.
-  dir = mkdtempSync(join(tmpdir(), 'e2e-nvim-na-'));
-  writeFileSync(join(dir, 'Makefile'), 'VERSION = 4\nPATCHLEVEL = 9\nSUBLEVEL = 0\n');
-  mkdirSync(join(dir, 'mm'));
-  writeFileSync(join(dir, 'mm/memory.c'), readFileSync(FIXTURE, 'utf8'));
+  dir = kernelLikeWorkspace('e2e-nvim-na-', FIXTURE, { major: 4, minor: 9 });
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 

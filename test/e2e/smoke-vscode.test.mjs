@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureE2eSetup, ROOT } from '../../scripts/e2e-setup.mjs';
-import { installVsix, makeProfile, openVSCode, packageVsix, processGroupMembers, processesMatching } from './harness.mjs';
+import { installVsix, makeProfile, packageVsix, processesMatching, withVSCode } from './harness.mjs';
 import { SMOKE_C_FILE, smokeLspServerSource } from './smoke-fixtures.mjs';
 
 const SMOKE_EXTENSION_JS = `
@@ -165,9 +165,7 @@ function requireSetup(t) {
 test('real VS Code: squiggle, Problems row, quick-fix via light bulb, palette command', { timeout: 300_000 }, async (t) => {
   if (!requireSetup(t)) return;
   const t0 = Date.now();
-  const vsc = await openVSCode({ extensions: [{ dir: extDir }], folder: workspace, name: 'smoke' });
-  const pgid = vsc.server.pgid;
-  try {
+  await withVSCode({ extensions: [{ dir: extDir }], folder: workspace, name: 'smoke' }, async (vsc) => {
     const { wb } = vsc;
     await wb.openFile('mm/demo.c');
     await wb.waitForSquiggle({ severity: 'warning' });
@@ -186,14 +184,7 @@ test('real VS Code: squiggle, Problems row, quick-fix via light bulb, palette co
     await wb.runCommand('E2E Smoke: Say Hello');
     await wb.waitForNotification(/E2E smoke says hello: 0 finding/);
     await wb.screenshot('3-command');
-  } catch (err) {
-    await vsc.wb.screenshot('failure').catch(() => {});
-    err.message += `\n--- logs ---\n${vsc.logs()}`;
-    throw err;
-  } finally {
-    await vsc.close();
-  }
-  assert.deepEqual(processGroupMembers(pgid), [], 'code-server process group must be gone');
+  });
   for (const f of ['smoke-1-diagnostic.png', 'smoke-2-fixed.png', 'smoke-3-command.png']) {
     assert.ok(existsSync(join(ROOT, '.test-artifacts', 'e2e', f)), `${f} saved`);
   }
@@ -203,10 +194,8 @@ test('real VS Code: squiggle, Problems row, quick-fix via light bulb, palette co
 test('real VS Code + language client: LSP diagnostics, quick-fix, server ends with code-server', { timeout: 300_000 }, async (t) => {
   if (!requireSetup(t)) return;
   const t0 = Date.now();
-  const vsc = await openVSCode({ extensions: [{ dir: lspExtDir }], folder: workspace, name: 'lsp-smoke' });
-  const pgid = vsc.server.pgid;
-  const serverJs = join(vsc.profile.extensionsDir, 'e2e-harness.e2e-lsp-smoke-0.0.1', 'server.js');
-  try {
+  const serverJs = await withVSCode({ extensions: [{ dir: lspExtDir }], folder: workspace, name: 'lsp-smoke' }, async (vsc) => {
+    const serverJs = join(vsc.profile.extensionsDir, 'e2e-harness.e2e-lsp-smoke-0.0.1', 'server.js');
     const { wb } = vsc;
     await wb.openFile('mm/demo.c');
     await wb.waitForSquiggle({ severity: 'warning' });
@@ -220,14 +209,8 @@ test('real VS Code + language client: LSP diagnostics, quick-fix, server ends wi
     await wb.runCommand('E2E LSP Smoke: Restart Server');
     await wb.waitForNotification('server restarted');
     await wb.screenshot('2-fixed');
-  } catch (err) {
-    await vsc.wb.screenshot('failure').catch(() => {});
-    err.message += `\n--- logs ---\n${vsc.logs()}`;
-    throw err;
-  } finally {
-    await vsc.close();
-  }
-  assert.deepEqual(processGroupMembers(pgid), [], 'code-server process group must be gone');
+    return serverJs;
+  });
   assert.deepEqual(processesMatching(serverJs), [], 'the language server must not outlive code-server');
   process.stderr.write(`[e2e] full VS Code + LSP run ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 });

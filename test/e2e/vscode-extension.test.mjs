@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureE2eSetup, ROOT } from '../../scripts/e2e-setup.mjs';
-import { kernelLikeWorkspace, openVSCode, packageExtension, processGroupMembers, processesMatching } from './harness.mjs';
+import { kernelLikeWorkspace, packageExtension, processesMatching, withVSCode } from './harness.mjs';
 
 const FIXTURE = join(ROOT, 'test/fixtures/rules/unbracketed-change-pte/wp-page-2012-before.c');
 const VSIX = join(ROOT, 'mmu-notifier-audit.vsix');
@@ -33,9 +33,7 @@ test('real VS Code: install the .vsix, see the finding, apply the quick-fix, run
     return;
   }
   const t0 = Date.now();
-  const vsc = await openVSCode({ extensions: [{ vsix: VSIX }], folder: workspace, name: 'notifier-audit' });
-  const pgid = vsc.server.pgid;
-  try {
+  await withVSCode({ extensions: [{ vsix: VSIX }], folder: workspace, name: 'notifier-audit' }, async (vsc) => {
     const { wb } = vsc;
     await wb.openFile('mm/memory.c');
     await wb.waitForSquiggle({ severity: 'error' });
@@ -57,14 +55,7 @@ test('real VS Code: install the .vsix, see the finding, apply the quick-fix, run
     await wb.runCommand('MMU Notifier Audit: Scan Workspace');
     await wb.waitForNotification(/MMU Notifier Audit: \d+ files scanned, 1 analysed, 0 finding/);
     await wb.screenshot('3-scan-command');
-  } catch (err) {
-    await vsc.wb.screenshot('failure').catch(() => {});
-    err.message += `\n--- logs ---\n${vsc.logs()}`;
-    throw err;
-  } finally {
-    await vsc.close();
-  }
-  assert.deepEqual(processGroupMembers(pgid), [], 'code-server process group must be gone');
+  });
   assert.deepEqual(processesMatching('mmu-notifier-audit.mmu-notifier-audit-0.1.0/dist/server.js'), [], 'the language server must not outlive code-server');
   process.stderr.write(`[e2e] full VS Code run ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 });

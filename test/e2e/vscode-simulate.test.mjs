@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureE2eSetup, ROOT } from '../../scripts/e2e-setup.mjs';
-import { ARTIFACTS_DIR, kernelLikeWorkspace, openVSCode, packageExtension, pollUntil, processGroupMembers, processesMatching } from './harness.mjs';
+import { ARTIFACTS_DIR, kernelLikeWorkspace, packageExtension, pollUntil, processesMatching, withVSCode } from './harness.mjs';
 
 const FIXTURE = join(ROOT, 'test/fixtures/rules/unbracketed-change-pte/wp-page-2012-before.c');
 const VSIX = join(ROOT, 'mmu-notifier-audit.vsix');
@@ -71,11 +71,9 @@ test('real VS Code: simulate the flagged path from the palette and the code lens
     return;
   }
   const t0 = Date.now();
-  const vsc = await openVSCode({ extensions: [{ vsix: VSIX }], folder: workspace, name: 'simulate' });
-  const pgid = vsc.server.pgid;
-  const { wb, page } = vsc;
-  const webview = () => page.frameLocator('iframe.webview').frameLocator('#active-frame');
-  try {
+  await withVSCode({ extensions: [{ vsix: VSIX }], folder: workspace, name: 'simulate' }, async (vsc) => {
+    const { wb, page } = vsc;
+    const webview = () => page.frameLocator('iframe.webview').frameLocator('#active-frame');
     await wb.openFile('mm/memory.c');
     await wb.waitForSquiggle({ severity: 'error' });
     await wb.waitForProblem(/set_pte_at_notify\(\) is reached with no mmu_notifier_invalidate_range_start\(\) open/);
@@ -176,14 +174,7 @@ test('real VS Code: simulate the flagged path from the palette and the code lens
     await lens.click();
     await webview().locator('#variant-flagged .verdict.hazard', { hasText: /I5/ }).waitFor({ state: 'visible' });
     await webview().locator('#variant-flagged .step.broken .viol', { hasText: /I5 broken:/ }).waitFor({ state: 'visible' });
-  } catch (err) {
-    await wb.screenshot('failure').catch(() => {});
-    err.message += `\n--- logs ---\n${vsc.logs()}`;
-    throw err;
-  } finally {
-    await vsc.close();
-  }
-  assert.deepEqual(processGroupMembers(pgid), [], 'code-server process group must be gone');
+  });
   assert.deepEqual(processesMatching('mmu-notifier-audit.mmu-notifier-audit-0.1.0/dist/server.js'), [], 'the language server must not outlive code-server');
   log(`full VS Code simulate run ${sec(Date.now() - t0)}`);
 });
