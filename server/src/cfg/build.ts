@@ -63,13 +63,12 @@ export class CfgBuilder {
     this.ctx = [];
     const entry = this.add('entry', undefined, name, body.startPosition.row + 1);
     this.exitId = -2; // placeholder until created
-    const exitPlaceholder: Pending[] = [];
     const ends = this.stmt(body, [{ from: entry, kind: 'next' }]);
     const exit = this.add('exit', undefined, 'exit', body.endPosition.row + 1);
     this.exitId = exit;
     // Returns created before the exit node pointed at -2; patch them.
     for (const n of this.nodes) for (const e of n.succ) if (e.to === -2) e.to = exit;
-    this.connect(ends.concat(exitPlaceholder), exit);
+    this.connect(ends, exit);
     const unresolved: string[] = [];
     for (const g of this.gotos) {
       const target = this.labels.get(g.label);
@@ -300,7 +299,8 @@ export class CfgBuilder {
       const arg = e.childForFieldName('argument');
       if (arg) {
         const r = this.cond(arg, preds);
-        return { t: r.f.map(flip), f: r.t.map(flip) };
+        // Edges are labelled with the truth of the atom, so negation swaps the lists, not the labels.
+        return { t: r.f, f: r.t };
       }
     }
     if (e.type === 'binary_expression') {
@@ -309,12 +309,12 @@ export class CfgBuilder {
       const r = e.childForFieldName('right');
       if (l && r && op === '&&') {
         const a = this.cond(l, preds);
-        const b = this.cond(r, a.t.map(asNext));
+        const b = this.cond(r, a.t);
         return { t: b.t, f: a.f.concat(b.f) };
       }
       if (l && r && op === '||') {
         const a = this.cond(l, preds);
-        const b = this.cond(r, a.f.map(asNext));
+        const b = this.cond(r, a.f);
         return { t: a.t.concat(b.t), f: b.f };
       }
     }
@@ -324,8 +324,8 @@ export class CfgBuilder {
       const y = e.childForFieldName('alternative');
       if (c && x && y) {
         const cc = this.cond(c, preds);
-        const tx = this.cond(x, cc.t.map(asNext));
-        const ty = this.cond(y, cc.f.map(asNext));
+        const tx = this.cond(x, cc.t);
+        const ty = this.cond(y, cc.f);
         return { t: tx.t.concat(ty.t), f: tx.f.concat(ty.f) };
       }
     }
@@ -337,15 +337,6 @@ export class CfgBuilder {
     const id = this.node('cond', e, preds);
     return { t: [{ from: id, kind: 'true' }], f: [{ from: id, kind: 'false' }] };
   }
-}
-
-/** Edge kinds out of a condition node are the truth of its atom; negation swaps the lists, not the labels. */
-function flip(p: Pending): Pending {
-  return p;
-}
-
-function asNext(p: Pending): Pending {
-  return p;
 }
 
 function endsInNoreturn(n: Node, isNoreturn: (name: string) => boolean): boolean {

@@ -1,7 +1,7 @@
 // Path-sensitive analysis of one function: walks the CFG with bounded sets of lock/range/value states, emits observations.
 import { CfgBuilder, type Cfg, type CfgNode, type EdgeKind } from '../cfg/build';
 import { extractOps, conditionIdentifiers, type CallOp, type Op } from './ops';
-import { unwrap, normExpr, namedChildren, type FunctionInfo, type Node } from '../parse/syntax';
+import { unwrap, normExpr, type FunctionInfo, type Node } from '../parse/syntax';
 import type { KernelModel, NotifierInfo, LockHelper } from '../kernel/model';
 import { SPIN_LOCK, SPIN_TRYLOCK, SPIN_UNLOCK, LOCKPTR, isPtlExpr } from '../kernel/model';
 import type { LockContract } from '../parse/prepass';
@@ -572,9 +572,6 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
     if (n.kind === 'exit') {
       exits.push(s);
       if (s.ranges.length > 0) {
-        const ev = posOf(file, fn.body, 'return', { detail: 'function exit' });
-        ev.line = n.line;
-        ev.column = fn.body.endPosition.column;
         observe(s, 'exitRangeOpen', s.pending ?? s.ranges[s.ranges.length - 1].site, fn.node, { pending: s.pending });
       }
       continue;
@@ -943,4 +940,3 @@ function summarize(fn: FunctionInfo, file: string, exits: State[], obs: Observat
   };
 }
 
-export { namedChildren };

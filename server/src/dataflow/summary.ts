@@ -28,10 +28,6 @@ export interface Summary {
   sleeps?: { site: Ev; callee: string; path: Ev[] };
 }
 
-export function isTrivial(s: Summary): boolean {
-  return s.acquires.length === 0 && s.releases.length === 0 && s.rangeDelta === 0 && !s.changePte && !s.sleeps;
-}
-
 /** Has an effect that matters to callers even when they hold no lock (so callers must be analysed). */
 export function escapes(s: Summary): boolean {
   return s.rangeDelta !== 0 || !!s.changePte || !!s.sleeps;

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { CParser, type ParsedText } from '../parse/parser';
 import { findFunctions, type FunctionInfo } from '../parse/syntax';
 import { analyzeFunction, type FunctionAnalysis } from '../dataflow/analyze';
-import { escapes, isTrivial, summaryFingerprint, type Summary } from '../dataflow/summary';
+import { escapes, summaryFingerprint, type Summary } from '../dataflow/summary';
 import { KernelModel } from '../kernel/model';
 import { RULES } from '../rules';
 import { publicPath } from '../rules/types';
@@ -137,11 +137,6 @@ export class Project {
 
   get kernelModel(): KernelModel {
     return this.model;
-  }
-
-  /** Quick textual test: could this text hold anything the rules look at? */
-  static prefilter(text: string, model?: KernelModel): boolean {
-    return (model ? model.notifierRegex() : /mmu_notifier|_notify\b/).test(text);
   }
 
   hasFile(file: string): boolean {
@@ -624,4 +619,3 @@ function rebase(r: FnResult, fn: FunctionInfo): FnResult {
   return { ...r, line: fn.line, start: fn.start, end: fn.end, findings, summary };
 }
 
-export { isTrivial };

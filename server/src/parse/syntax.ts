@@ -89,16 +89,6 @@ export function namedChildren(n: Node): Node[] {
   return out;
 }
 
-export function children(n: Node): Node[] {
-  const out: Node[] = [];
-  const c = n.childCount;
-  for (let i = 0; i < c; i++) {
-    const ch = n.child(i);
-    if (ch) out.push(ch);
-  }
-  return out;
-}
-
 /** Strips parentheses (and likely()/unlikely() wrappers) around an expression. */
 export function unwrap(n: Node): Node {
   let cur = n;
