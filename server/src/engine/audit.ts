@@ -2,7 +2,6 @@
 import { readFileSync } from 'node:fs';
 import { CParser } from '../parse/parser';
 import { Project } from './project';
-import { findFunctions } from '../parse/syntax';
 import { collectFiles, mentionsLock, readSource, type FileProblem } from './files';
 import { scanFile, type ScanOutcome } from './scan';
 export type { ScanOutcome };
@@ -121,8 +120,7 @@ export async function audit(paths: string[], opts: AuditOptions): Promise<AuditR
       let m = extents.get(f.file);
       if (!m) {
         m = new Map();
-        const parsed = project.parsedFile(f.file);
-        if (parsed) for (const fn of findFunctions(parsed.tree, parsed.pre.text)) m.set(fn.name, [fn.line, fn.endLine]);
+        for (const fn of project.functionsOf(f.file)) m.set(fn.name, [fn.line, fn.endLine]);
         extents.set(f.file, m);
       }
       const e = m.get(f.function) ?? [f.line, f.line];

@@ -1,7 +1,8 @@
 // The engine's entry point: a set of C files, their parses and function analyses, and the findings over all of them.
-import { createHash } from 'node:crypto';
-import { CParser, type ParsedText } from '../parse/parser';
+import { CParser, type ParsedText, type Tree } from '../parse/parser';
 import { findFunctions, type FunctionInfo } from '../parse/syntax';
+import { prepass, type PrepassResult } from '../parse/prepass';
+import { functionItems, type TopItem } from '../parse/ranges';
 import { analyzeFunction, type FunctionAnalysis } from '../dataflow/analyze';
 import { escapes, summaryFingerprint, type Summary } from '../dataflow/summary';
 import { KernelModel } from '../kernel/model';
@@ -29,13 +30,27 @@ export interface ProjectOptions {
 interface FileState {
   file: string;
   text: string;
+  /** Full mode: the whole file's parse (re-parsed incrementally after edits). */
   parsed?: ParsedText;
+  /** Function definitions parsed so far (all of them in full mode), in source order. */
   functions?: FunctionInfo[];
+  /** Partial mode: the file is "opened" (pre-passed, its items found) and its functions are parsed on demand. */
+  partial?: PartialFile;
   error?: string;
   /** Mentions a notifier name (its functions are roots of the analysis). */
   roots: boolean;
   /** Mentions a lock helper or ptl (its functions may matter as callees). */
   lockish: boolean;
+}
+
+/** A file in batch mode: function definitions are parsed a few at a time, when the analysis needs them. */
+interface PartialFile {
+  pre: PrepassResult;
+  items: TopItem[];
+  parsed: Uint8Array;
+  trees: Tree[];
+  /** Names followed by '(' in each item's header (a superset of the name it defines) -> item indices. */
+  headerNames: Map<string, number[]>;
 }
 
 interface FnMeta {
@@ -49,23 +64,22 @@ interface FnMeta {
   readonly calls: Set<string>;
 }
 
-/** FnMeta whose text, hash and call set are computed only when asked for. */
+/** FnMeta whose text, keys and call set are computed only when asked for. */
 class LazyMeta implements FnMeta {
   private t?: string;
-  private h?: string;
+  private k?: string;
+  private p?: string;
   private c?: Set<string>;
   constructor(private readonly file: string, private readonly src: string, private readonly fn: FunctionInfo, readonly root: boolean, readonly lockish: boolean) {}
   get text(): string {
     return (this.t ??= this.src.slice(this.fn.start, this.fn.end));
   }
-  private get hash(): string {
-    return (this.h ??= createHash('sha1').update(this.text).digest('base64'));
-  }
+  // The function's text itself is part of the keys (Map keys hash strings natively; node:crypto costs ~10 ms to load).
   get key(): string {
-    return `${this.file}\0${this.fn.start}\0${this.fn.line}\0${this.hash}`;
+    return (this.k ??= `${this.file}\0${this.fn.start}\0${this.fn.line}\0${this.text}`);
   }
   get posFree(): string {
-    return `${this.file}\0${this.hash}`;
+    return (this.p ??= `${this.file}\0${this.text}`);
   }
   get calls(): Set<string> {
     if (!this.c) {
@@ -165,8 +179,10 @@ export class Project {
       }
       if (st.parsed?.tree !== old.parsed.tree) old.parsed.tree.delete();
     }
+    if (old?.partial) for (const t of old.partial.trees) t.delete();
     this.files.set(file, st);
     this.index = undefined;
+    this.opened = undefined;
   }
 
   /** Records a file that could not be read or is not C (reported, not analysed). */
@@ -178,11 +194,13 @@ export class Project {
   removeFile(file: string): void {
     const old = this.files.get(file);
     old?.parsed?.tree.delete();
+    if (old?.partial) for (const t of old.partial.trees) t.delete();
     this.files.delete(file);
     this.index = undefined;
+    this.opened = undefined;
   }
 
-  /** The parse of a file (parsing it now if needed); undefined when it failed. */
+  /** The parse of a file (parsing it now if needed); undefined when it failed, and in partial mode. */
   parsedFile(file: string): ParsedText | undefined {
     const st = this.files.get(file);
     if (!st) return undefined;
@@ -190,22 +208,90 @@ export class Project {
     return st.parsed;
   }
 
+  /** The function definitions parsed so far in a file (in partial mode, those the analysis needed). */
+  functionsOf(file: string): FunctionInfo[] {
+    const st = this.files.get(file);
+    if (!st) return [];
+    this.ensureParsed(st);
+    return st.functions ?? [];
+  }
+
   /** Time spent parsing and analysing (for --stats style reports). */
   readonly timing = { parseMs: 0, parses: 0, analysisMs: 0 };
 
   private ensureParsed(st: FileState): void {
-    if (st.parsed || st.error) return;
+    if (st.parsed || st.partial || st.error) return;
+    if (this.opts.partialParse) {
+      this.openPartial(st);
+      return;
+    }
     const t0 = performance.now();
     this.timing.parses++;
     try {
-      st.parsed = this.opts.partialParse
-        ? this.parser.parsePartial(st.text, (t) => this.rootRe.test(t) || this.lockRe.test(t), this.opts.parseBudgetMs)
-        : this.parser.parse(st.text, undefined, this.opts.parseBudgetMs);
+      st.parsed = this.parser.parse(st.text, undefined, this.opts.parseBudgetMs);
       st.functions = findFunctions(st.parsed.tree, st.parsed.pre.text);
     } catch (e) {
       st.error = `could not parse: ${(e as Error).message}`;
     }
     this.timing.parseMs += performance.now() - t0;
+  }
+
+  /**
+   * Partial mode: pre-passes the file, finds its function definitions on the mask, and parses those that mention a
+   * notifier (the roots). Others are parsed when a call needs their definition or they call an escaping function.
+   */
+  private openPartial(st: FileState): void {
+    const t0 = performance.now();
+    const pre = prepass(st.text);
+    const items = functionItems(pre.mask);
+    const headerNames = new Map<string, number[]>();
+    const re = /\b([A-Za-z_]\w*)\s*\(/g;
+    items.forEach((it, i) => {
+      re.lastIndex = it.start;
+      for (let m = re.exec(pre.mask); m && m.index < it.open; m = re.exec(pre.mask)) {
+        const l = headerNames.get(m[1]);
+        if (!l) headerNames.set(m[1], [i]);
+        else if (l[l.length - 1] !== i) l.push(i);
+      }
+    });
+    st.partial = { pre, items, parsed: new Uint8Array(items.length), trees: [], headerNames };
+    this.opened = undefined;
+    st.functions = [];
+    this.timing.parseMs += performance.now() - t0;
+    if (st.roots) this.parseItems(st, (t) => this.rootRe.test(t));
+  }
+
+  /** Parses the not yet parsed items of a partial file that `want` accepts (one tree for all of them). */
+  private parseItems(st: FileState, want: ((itemText: string) => boolean) | number[]): FunctionInfo[] {
+    const pf = st.partial;
+    if (!pf || st.error) return [];
+    const pick: number[] = [];
+    if (Array.isArray(want)) {
+      for (const i of want) if (!pf.parsed[i]) pick.push(i);
+    } else {
+      pf.items.forEach((it, i) => {
+        if (!pf.parsed[i] && want(st.text.slice(it.start, it.end))) pick.push(i);
+      });
+    }
+    if (!pick.length) return [];
+    const t0 = performance.now();
+    this.timing.parses++;
+    pick.sort((a, b) => a - b);
+    for (const i of pick) pf.parsed[i] = 1;
+    let fns: FunctionInfo[] = [];
+    try {
+      const tree = this.parser.parseSpans(st.text, pf.pre, pick.map((i) => [pf.items[i].start, pf.items[i].end]), this.opts.parseBudgetMs);
+      pf.trees.push(tree);
+      fns = findFunctions(tree, pf.pre.text);
+    } catch (e) {
+      st.error = `could not parse: ${(e as Error).message}`;
+    }
+    if (fns.length) {
+      st.functions = (st.functions ?? []).concat(fns).sort((a, b) => a.start - b.start);
+      if (this.index) for (const fn of fns) this.addDef(this.index, st, fn);
+    }
+    this.timing.parseMs += performance.now() - t0;
+    return fns;
   }
 
   /** Name -> definitions, over the files that mention a notifier and those parsed so far. */
@@ -214,7 +300,7 @@ export class Project {
     const idx = new Map<string, Array<{ file: FileState; fn: FunctionInfo }>>();
     // Sorted by file name: the order files arrived in (worker threads) must not change any result.
     for (const st of this.sortedFiles()) {
-      if (!st.roots && !st.parsed) continue;
+      if (!st.roots && !st.parsed && !st.partial) continue;
       this.ensureParsed(st);
       this.addToIndex(idx, st);
     }
@@ -228,11 +314,47 @@ export class Project {
   }
 
   private addToIndex(idx: Map<string, Array<{ file: FileState; fn: FunctionInfo }>>, st: FileState): void {
-    for (const fn of st.functions ?? []) {
-      let l = idx.get(fn.name);
-      if (!l) idx.set(fn.name, (l = []));
-      l.push({ file: st, fn });
+    for (const fn of st.functions ?? []) this.addDef(idx, st, fn);
+  }
+
+  /** Adds a definition, keeping each name's list in (file, offset) order whatever order files were parsed in. */
+  private addDef(idx: Map<string, Array<{ file: FileState; fn: FunctionInfo }>>, st: FileState, fn: FunctionInfo): void {
+    const l = idx.get(fn.name);
+    if (!l) {
+      idx.set(fn.name, [{ file: st, fn }]);
+      return;
     }
+    let at = l.length;
+    while (at > 0 && (l[at - 1].file.file > st.file || (l[at - 1].file === st && l[at - 1].fn.start > fn.start))) at--;
+    l.splice(at, 0, { file: st, fn });
+  }
+
+  private opened: FileState[] | undefined;
+
+  /** Partial mode: the opened files, sorted by name. */
+  private openedFiles(): FileState[] {
+    return (this.opened ??= this.sortedFiles().filter((st) => st.partial));
+  }
+
+  /**
+   * Partial mode: parses the not yet parsed items of opened files whose header may define `name` and whose text
+   * `gate` accepts. Returns true when the caller's own file has such an item that the gate turned down.
+   */
+  private parseDefinitionsOf(name: string, fromFile: string, gate: (t: string) => boolean, files?: FileState[]): boolean {
+    let sameFileDropped = false;
+    for (const st of files ?? this.openedFiles()) {
+      const pf = st.partial!;
+      const hits = pf.headerNames.get(name);
+      if (!hits) continue;
+      const pass: number[] = [];
+      for (const i of hits) {
+        if (pf.parsed[i]) continue;
+        if (gate(st.text.slice(pf.items[i].start, pf.items[i].end))) pass.push(i);
+        else if (st.file === fromFile) sameFileDropped = true;
+      }
+      if (pass.length) this.parseItems(st, pass);
+    }
+    return sameFileDropped;
   }
 
   private lazyDefs: Map<string, FileState[]> | undefined;
@@ -242,7 +364,7 @@ export class Project {
     if (this.lazyDefs) return this.lazyDefs;
     const m = new Map<string, FileState[]>();
     for (const st of this.sortedFiles()) {
-      if (st.parsed || st.roots || !st.lockish || st.error) continue;
+      if (st.parsed || st.partial || st.roots || !st.lockish || st.error) continue;
       for (const d of st.text.matchAll(/^[A-Za-z_][^\n;=]*?\b([A-Za-z_]\w*)\s*\(/gm)) {
         let l = m.get(d[1]);
         if (!l) m.set(d[1], (l = []));
@@ -253,17 +375,27 @@ export class Project {
     return m;
   }
 
-  private resolve(name: string, fromFile: string): { file: FileState; fn: FunctionInfo } | undefined {
+  /**
+   * The definition a call from `fromFile` reaches: one in the same file, else the first non-static one. In partial
+   * mode, definitions not parsed yet are parsed when `gate` accepts their text (others cannot have a summary).
+   */
+  private resolve(name: string, fromFile: string, gate: (t: string) => boolean = () => true): { file: FileState; fn: FunctionInfo } | undefined {
     const idx = this.getIndex();
+    if (this.opts.partialParse && this.parseDefinitionsOf(name, fromFile, gate) && !idx.get(name)?.some((d) => d.file.file === fromFile)) {
+      return undefined; // defined in the caller's own file, by a function of no interest
+    }
     let defs = idx.get(name);
     if (!defs) {
       const lazy = this.lazyDefinitions().get(name);
       if (lazy) {
+        const opened: FileState[] = [];
         for (const st of lazy) {
-          if (st.parsed || st.error) continue;
+          if (st.parsed || st.partial || st.error) continue;
           this.ensureParsed(st);
-          this.addToIndex(idx, st);
+          if (st.partial) opened.push(st);
+          else this.addToIndex(idx, st);
         }
+        this.parseDefinitionsOf(name, fromFile, gate, opened);
         defs = idx.get(name);
       }
     }
@@ -274,6 +406,12 @@ export class Project {
   /** Per-function facts, computed lazily once per parse (a re-parse makes new FunctionInfo objects). */
   private metaOf(st: FileState, fn: FunctionInfo): FnMeta {
     let m = this.meta.get(fn);
+    if (!m && st.partial) {
+      // A few functions per file: test each one's own text.
+      const t = st.text.slice(fn.start, fn.end);
+      m = new LazyMeta(st.file, st.text, fn, st.roots && this.rootRe.test(t), (st.lockish || st.roots) && this.lockRe.test(t));
+      this.meta.set(fn, m);
+    }
     if (!m) {
       this.markFile(st);
       m = this.meta.get(fn)!;
@@ -362,7 +500,7 @@ export class Project {
     const summaryFor = (name: string, fromFile: string): Summary | undefined => {
       const ck = `${fromFile}\0${name}`;
       if (summaries.has(ck)) return summaries.get(ck) ?? undefined;
-      const def = this.resolve(name, fromFile);
+      const def = this.resolve(name, fromFile, (t) => this.rootRe.test(t) || this.lockRe.test(t) || [...escaping.keys()].some((n) => t.includes(n)));
       if (!def) {
         summaries.set(ck, null);
         return undefined;
@@ -405,32 +543,12 @@ export class Project {
         }
       }
       if (!newEscapes.length) break;
-      // Partially parsed files may hold callers of escaping functions outside the functions parsed so far:
-      // parse those files again, adding the functions that call one.
-      const allNames = [...escaping.keys()];
-      const callRe = new RegExp(`\\b(?:${newEscapes.join('|')})\\s*\\(`, 'g');
+      // Partially parsed files may hold callers of escaping functions among the functions not parsed yet: parse
+      // those that call a function whose effect escapes to every caller, or call one that sleeps and mention a lock.
+      const callsAll = new RegExp(`\\b(?:${newEscapes.filter((n) => escaping.get(n) === 'all').join('|') || '(?!)'})\\s*\\(`);
+      const callsLocked = new RegExp(`\\b(?:${newEscapes.join('|')})\\s*\\(`);
       for (const st of this.sortedFiles()) {
-        if (!st.parsed?.partial) continue;
-        const fns = st.functions ?? [];
-        const outside = [...st.text.matchAll(callRe)].some((m) => !fns.some((f) => f.start <= m.index! && m.index! < f.end));
-        if (!outside) continue;
-        const callsAll = new RegExp(`\\b(?:${allNames.filter((n) => escaping.get(n) === 'all').join('|') || '(?!)'})\\s*\\(`);
-        const callsLocked = new RegExp(`\\b(?:${allNames.join('|')})\\s*\\(`);
-        try {
-          const again = this.parser.parsePartial(st.text, (t) => this.rootRe.test(t) || this.lockRe.test(t) || callsAll.test(t) || callsLocked.test(t) && this.lockRe.test(t), this.opts.parseBudgetMs);
-          st.parsed.tree.delete();
-          st.parsed = again;
-          st.functions = findFunctions(again.tree, again.pre.text);
-        } catch (e) {
-          st.error = `could not parse: ${(e as Error).message}`;
-          continue;
-        }
-        for (const [name, defs] of idx) {
-          const kept = defs.filter((d) => d.file !== st);
-          if (kept.length) idx.set(name, kept);
-          else idx.delete(name);
-        }
-        this.addToIndex(idx, st);
+        if (st.partial && callsLocked.test(st.text)) this.parseItems(st, (t) => callsAll.test(t) || (callsLocked.test(t) && this.lockRe.test(t)));
       }
       frontier = [];
       for (const defs of idx.values()) {
@@ -472,13 +590,13 @@ export class Project {
       }
     }
     if (process.env.NOTIFIER_AUDIT_PROFILE) {
-      for (const r of [...results.values()].sort((a, b) => b.ms - a.ms).slice(0, 15)) process.stderr.write(`profile ${r.ms} ms ${r.name} (${r.file}:${r.line})\n`);
+      for (const r of [...results.values()].sort((a, b) => b.ms - a.ms).slice(0, process.env.NOTIFIER_AUDIT_PROFILE === 'all' ? undefined : 15)) process.stderr.write(`profile ${r.ms} ms ${r.name} (${r.file}:${r.line})\n`);
     }
     const order = (a: Finding, b: Finding): number => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column || (a.rule < b.rule ? -1 : 1));
     findings.sort(order);
     suppressed.sort(order);
     let parsed = 0;
-    for (const st of this.files.values()) if (st.parsed) parsed++;
+    for (const st of this.files.values()) if (st.parsed || st.partial?.trees.length) parsed++;
     this.timing.analysisMs += performance.now() - tStart - (this.timing.parseMs - parseBefore);
     return { findings, suppressed, incomplete, errors, functionsAnalysed: results.size, filesParsed: parsed };
   }
@@ -492,7 +610,7 @@ export class Project {
         model: this.model,
         file: st.file,
         text: st.text,
-        contracts: st.parsed!.pre.contracts,
+        contracts: (st.partial?.pre ?? st.parsed!.pre).contracts,
         summaryOf: (name) => {
           const s = summaryOf(name);
           deps.set(name, s ? summaryFingerprint(s) : '-');
@@ -557,13 +675,16 @@ export class Project {
     const fn = st.functions?.find((f) => f.name === name);
     if (!fn) return undefined;
     return analyzeFunction(fn, {
-      model: this.model, file, text: st.text, contracts: st.parsed!.pre.contracts,
+      model: this.model, file, text: st.text, contracts: (st.partial?.pre ?? st.parsed!.pre).contracts,
       summaryOf: () => undefined, budgetMs: 2000, maxVisits: 400000,
     });
   }
 
   dispose(): void {
-    for (const f of this.files.values()) f.parsed?.tree.delete();
+    for (const f of this.files.values()) {
+      f.parsed?.tree.delete();
+      if (f.partial) for (const t of f.partial.trees) t.delete();
+    }
     this.files.clear();
   }
 }

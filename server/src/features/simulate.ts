@@ -17,7 +17,6 @@ export function loadSimulator(): SimulatorModule | null {
   for (const p of [join(__dirname, 'simulator.js'), join(__dirname, '..', 'dist', 'simulator.js')]) {
     if (!existsSync(p)) continue;
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const m = require(p) as Partial<SimulatorModule>;
       if (typeof m.simulateFinding === 'function' && typeof m.renderTraceText === 'function') cached = m as SimulatorModule;
     } catch {

@@ -1,9 +1,9 @@
 // Tree-sitter set-up: web-tree-sitter 0.25.10 runtime with the tree-sitter-c 0.24.1 grammar wasm (copied to dist/ by the build).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Language, Parser, type Edit, type Tree } from 'web-tree-sitter';
 import { prepass, type PrepassResult } from './prepass';
-import { functionItems, toRanges } from './ranges';
+import { functionItems, lineStartsOf, toRanges } from './ranges';
 
 export type { Tree };
 
@@ -20,8 +20,10 @@ async function loadLanguage(dir?: string): Promise<Language> {
   if (!languagePromise) {
     languagePromise = (async () => {
       const d = wasmDir(dir);
-      await Parser.init({ locateFile: (name: string) => join(d, name) });
-      return Language.load(join(d, 'tree-sitter-c.wasm'));
+      // Both binaries are handed over as bytes: loading by path makes the runtime read them through
+      // \`import('fs/promises')\`, which starts Node's ES module loader (several milliseconds at start-up).
+      await Parser.init({ locateFile: (name: string) => join(d, name), wasmBinary: readFileSync(join(d, 'tree-sitter.wasm')) });
+      return Language.load(readFileSync(join(d, 'tree-sitter-c.wasm')));
     })();
   }
   return languagePromise;
@@ -39,6 +41,8 @@ export interface ParsedText {
 
 /** A C parser with the kernel pre-pass; supports incremental re-parse of a changed document. */
 export class CParser {
+  private linesOf: string | undefined;
+  private lines: number[] = [];
   private constructor(private readonly parser: Parser) {}
 
   static async create(dir?: string): Promise<CParser> {
@@ -69,6 +73,30 @@ export class CParser {
       throw new Error(`parse exceeded its time budget of ${deadlineMs} ms`);
     }
     return { text, pre, tree, partial: true };
+  }
+
+  /**
+   * Parses the given spans of an already pre-passed file as one tree (tree-sitter included ranges): the engine's
+   * batch mode parses function definitions on demand, a few at a time. `text` is the original text.
+   */
+  parseSpans(text: string, pre: PrepassResult, spans: Array<[number, number]>, deadlineMs?: number): Tree {
+    const start = Date.now();
+    // The same file is parsed a few functions at a time: its line table is kept between calls.
+    if (this.linesOf !== pre.text) {
+      this.linesOf = pre.text;
+      this.lines = lineStartsOf(pre.text);
+    }
+    const options = {
+      includedRanges: toRanges(pre.text, spans.length ? spans : [[0, 0]], this.lines),
+      ...(deadlineMs ? { progressCallback: () => Date.now() - start > deadlineMs } : {}),
+    };
+    this.parser.reset();
+    const tree = this.parser.parse(pre.text, null, options as never);
+    if (!tree) {
+      this.parser.reset();
+      throw new Error(`parse exceeded its time budget of ${deadlineMs} ms (${text.length} characters)`);
+    }
+    return tree;
   }
 
   /** Bare parse without the pre-pass (the benchmark baseline). */

@@ -59,15 +59,25 @@ const TYPE_MACRO_RE = new RegExp(`\\b(${[...TYPE_FIRST, ...TYPE_SECOND].join('|'
  */
 export function maskText(src: string): { mask: string; directives: Array<{ start: number; end: number }> } {
   const n = src.length;
-  const out = new Uint16Array(n);
-  for (let i = 0; i < n; i++) out[i] = src.charCodeAt(i);
+  const out = utf16Array(src);
   const directives: Array<{ start: number; end: number }> = [];
+  // Native fills, then the newlines put back: comments are a large part of kernel files.
   const blankRange = (a: number, b: number): void => {
-    for (let k = a; k < b; k++) if (out[k] !== 10) out[k] = 32;
+    out.fill(32, a, b);
+    for (let k = src.indexOf('\n', a); k >= 0 && k < b; k = src.indexOf('\n', k + 1)) out[k] = 10;
   };
+  // The scan jumps (with a native regex) to the next place where something can start: a line start, a comment,
+  // a literal. Plain code between them is not visited character by character.
+  const next = /\n|\/[*/]|["']/g;
   let i = 0;
   let lineStart = true;
   while (i < n) {
+    if (!lineStart) {
+      next.lastIndex = i;
+      const m = next.exec(src);
+      if (!m) break;
+      i = m.index;
+    }
     const c = out[i];
     if (c === 10) { i++; lineStart = true; continue; }
     if (lineStart && (c === 32 || c === 9)) { i++; continue; }
@@ -122,19 +132,23 @@ export function maskText(src: string): { mask: string; directives: Array<{ start
       }
       continue;
     }
-    // Plain code: jump to the next character that can start something.
+    // Plain code (or a '/' that starts nothing): the next iteration jumps ahead.
     i++;
-    while (i < n) {
-      const d = out[i];
-      if (d === 10 || d === 47 || d === 34 || d === 39) break;
-      i++;
-    }
   }
   return { mask: utf16(out), directives };
 }
 
 function utf16(a: Uint16Array): string {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('utf16le');
+}
+
+/** The UTF-16 code units of a string, copied natively (a JS loop over every character is slow before the JIT warms up). */
+function utf16Array(s: string): Uint16Array {
+  const b = Buffer.from(s, 'utf16le');
+  if (b.byteOffset % 2 === 0) return new Uint16Array(b.buffer, b.byteOffset, b.length / 2);
+  const out = new Uint16Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
 }
 
 /** Index just past the parenthesis group opening at `open` in the mask, or -1. */
@@ -182,8 +196,7 @@ function neutraliseArg(buf: Buf, mask: string, a: [number, number]): void {
 /** Length-preserving rewrite of kernel-specific syntax. */
 export function prepass(src: string): PrepassResult {
   const { mask, directives } = maskText(src);
-  const buf = new Uint16Array(src.length);
-  for (let i = 0; i < src.length; i++) buf[i] = src.charCodeAt(i);
+  const buf = utf16Array(src);
   const contracts: LockContract[] = [];
 
   for (const m of mask.matchAll(ANN_RE)) blank(buf, m.index!, m.index! + m[0].length);
@@ -236,8 +249,7 @@ export function prepass(src: string): PrepassResult {
   }
 
   // The output's mask: the input's, with the #if branches the pre-pass dropped blanked too.
-  const mbuf = new Uint16Array(mask.length);
-  for (let i = 0; i < mask.length; i++) mbuf[i] = mask.charCodeAt(i);
+  const mbuf = utf16Array(mask);
   rewriteConditionals(src, mask, directives, buf, mbuf);
   return { text: utf16(buf), contracts, mask: utf16(mbuf) };
 }

@@ -6,6 +6,8 @@ export interface TopItem {
   start: number;
   /** Just past the closing brace of the body. */
   end: number;
+  /** Offset of the body's opening brace (the header is [start, open)). */
+  open: number;
 }
 
 /**
@@ -17,33 +19,34 @@ export function functionItems(mask: string): TopItem[] {
   let depth = 0;
   let paren = 0;
   let itemStart = 0;
-  let lastSig = -1; // index of the last non-space character at depth 0
   let bodyOpen = -1;
   let bodyStart = 0;
-  for (let i = 0; i < mask.length; i++) {
+  // Only these characters matter: a native regex jumps from one to the next.
+  const re = /[(){};]/g;
+  for (let m = re.exec(mask); m; m = re.exec(mask)) {
+    const i = m.index;
     const c = mask.charCodeAt(i);
-    if (c === 32 || c === 10 || c === 9 || c === 13) continue;
     if (depth === 0) {
       if (c === 40) paren++;
       else if (c === 41) paren = Math.max(0, paren - 1);
       else if (c === 123 && paren === 0) {
         depth = 1;
-        bodyOpen = lastSig >= 0 && mask.charCodeAt(lastSig) === 41 ? i : -1;
+        // A body when the previous significant character is ')'.
+        let k = i - 1;
+        for (let d = mask.charCodeAt(k); k >= 0 && (d === 32 || d === 10 || d === 9 || d === 13); d = mask.charCodeAt(--k));
+        bodyOpen = k >= 0 && mask.charCodeAt(k) === 41 ? i : -1;
         bodyStart = itemStart;
-        continue;
       } else if (c === 59 && paren === 0) {
         itemStart = i + 1;
       }
-      lastSig = i;
       continue;
     }
     if (c === 123) depth++;
     else if (c === 125) {
       depth--;
       if (depth === 0) {
-        if (bodyOpen >= 0) items.push({ start: bodyStart, end: i + 1 });
+        if (bodyOpen >= 0) items.push({ start: bodyStart, end: i + 1, open: bodyOpen });
         itemStart = i + 1;
-        lastSig = -1;
         paren = 0;
       }
     }
@@ -52,9 +55,8 @@ export function functionItems(mask: string): TopItem[] {
 }
 
 /** Converts offsets to tree-sitter ranges (rows and UTF-16 columns) with a line-start table. */
-export function toRanges(text: string, spans: Array<[number, number]>): Range[] {
-  const lineStarts = [0];
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+export function toRanges(text: string, spans: Array<[number, number]>, starts?: number[]): Range[] {
+  const lineStarts = starts ?? lineStartsOf(text);
   const point = (off: number): Point => {
     let lo = 0;
     let hi = lineStarts.length - 1;
@@ -66,4 +68,11 @@ export function toRanges(text: string, spans: Array<[number, number]>): Range[] 
     return { row: lo, column: off - lineStarts[lo] };
   };
   return spans.map(([a, b]) => ({ startIndex: a, endIndex: b, startPosition: point(a), endPosition: point(b) }));
+}
+
+/** Offsets where each line starts. */
+export function lineStartsOf(text: string): number[] {
+  const lineStarts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
+  return lineStarts;
 }
