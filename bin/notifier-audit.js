@@ -1,18 +1,101 @@
 #!/usr/bin/env node
-require('v8').setFlagsFromString('--liftoff-only');
-// Entry point of the notifier-audit CLI: loads the bundled CLI (built by `npm run build`).
 'use strict';
-const { join } = require('node:path');
-const { existsSync } = require('node:fs');
-const cli = join(__dirname, '..', 'dist', 'cli.js');
-if (!existsSync(cli)) {
+// Entry point of the notifier-audit CLI: loads the bundled CLI (built by `npm run build`).
+// Start-up is part of every one-file run, so this file keeps it lean:
+// - wasm runs on V8's baseline compiler only (tiering up the grammar's big lexer costs more than a run gains);
+// - the bundle is compiled with a V8 code cache, kept next to it (or in the temp directory), so a run does not
+//   parse and compile again the functions earlier runs compiled;
+// - the process exits as soon as the report is written.
+require('v8').setFlagsFromString('--liftoff-only');
+const fs = require('node:fs');
+const path = require('node:path');
+const cli = path.join(__dirname, '..', 'dist', 'cli.js');
+
+/** Loads dist/cli.js like require() does, through a code cache; returns the module and a function saving the cache. */
+function loadWithCodeCache(file) {
+  const vm = require('node:vm');
+  const Module = require('node:module');
+  const st = fs.statSync(file);
+  const source = fs.readFileSync(file, 'utf8');
+  // V8 checks the cache against the source length and its own version and flags, not the content: the file's
+  // size and modification time are in the cache's name, so a rebuilt bundle never meets an old cache.
+  const name = `cli-${process.versions.v8}-${st.size}-${Math.floor(st.mtimeMs)}.cache`;
+  const uid = process.getuid ? process.getuid() : -1;
+  const tmpDir = path.join(require('node:os').tmpdir(), `notifier-audit-${uid}`);
+  const dirs = [path.join(path.dirname(file), '.cache'), tmpDir];
+  // A cache holds code: one in the shared temp directory is used only from a directory this user owns and only
+  // this user can write (next to the bundle, whoever can write the cache could write the bundle itself).
+  const trusted = (d) => {
+    if (d !== tmpDir) return true;
+    const s = fs.statSync(d);
+    return s.isDirectory() && (uid < 0 || s.uid === uid) && (s.mode & 0o022) === 0;
+  };
+  let cached;
+  for (const d of dirs) {
+    try {
+      if (!trusted(d)) continue;
+      cached = fs.readFileSync(path.join(d, name));
+      break;
+    } catch {
+      /* not cached there */
+    }
+  }
+  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData: cached });
+  const mod = new Module(file, module);
+  mod.filename = file;
+  mod.paths = Module._nodeModulePaths(path.dirname(file));
+  const req = (id) => mod.require(id);
+  req.resolve = (id) => Module._resolveFilename(id, mod);
+  req.cache = Module._cache;
+  req.main = require.main;
+  if (process.env.NOTIFIER_AUDIT_CACHE_DEBUG) process.stderr.write(`code cache: ${cached ? (script.cachedDataRejected ? "rejected" : "used") : "none"}\n`);
+  script.runInThisContext().call(mod.exports, mod.exports, req, mod, file, path.dirname(file));
+  mod.loaded = true;
+  const save = () => {
+    if (cached && !script.cachedDataRejected) return;
+    // After the run: the cache then holds every function the run compiled. Written atomically (tmp + rename).
+    const data = script.createCachedData();
+    for (const d of dirs) {
+      try {
+        fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+        if (!trusted(d)) continue;
+        const tmp = path.join(d, `${name}.${process.pid}.tmp`);
+        fs.writeFileSync(tmp, data);
+        fs.renameSync(tmp, path.join(d, name));
+        for (const old of fs.readdirSync(d)) if (old.startsWith('cli-') && old !== name && old.endsWith('.cache')) fs.rmSync(path.join(d, old), { force: true });
+        return;
+      } catch {
+        /* not writable: try the next place */
+      }
+    }
+  };
+  return { exports: mod.exports, save };
+}
+
+if (!fs.existsSync(cli)) {
   process.stderr.write('notifier-audit: dist/cli.js is missing; run `npm run build` first\n');
   process.exit(2);
 }
+let loaded;
+if (process.env.NOTIFIER_AUDIT_NO_CODE_CACHE) loaded = { exports: require(cli), save: () => undefined };
+else {
+  try {
+    loaded = loadWithCodeCache(cli);
+  } catch {
+    loaded = { exports: require(cli), save: () => undefined };
+  }
+}
 const argv = process.argv.slice(2);
-require(cli).main(argv).then(
+// The cache is written after an audit (the runs worth speeding up), not after --help and the like.
+const audits = !['lsp', 'simulate', 'rules'].includes(argv[0]) && !argv.some((a) => a === '-h' || a === '--help' || a === '--version');
+loaded.exports.main(argv).then(
   (code) => {
     process.exitCode = code;
+    try {
+      if (audits) loaded.save();
+    } catch {
+      /* a cache is an optimisation */
+    }
     // An audit is done once its report is written: exit then, rather than wait for V8's background work (optimising
     // compiles, GC) to drain, which costs ~15 ms. The language server keeps running (its promise never settles).
     process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));

@@ -545,10 +545,11 @@ export class Project {
       if (!newEscapes.length) break;
       // Partially parsed files may hold callers of escaping functions among the functions not parsed yet: parse
       // those that call a function whose effect escapes to every caller, or call one that sleeps and mention a lock.
-      const callsAll = new RegExp(`\\b(?:${newEscapes.filter((n) => escaping.get(n) === 'all').join('|') || '(?!)'})\\s*\\(`);
+      const allNames = newEscapes.filter((n) => escaping.get(n) === 'all');
+      const callsAll = allNames.length ? new RegExp(`\\b(?:${allNames.join('|')})\\s*\\(`) : undefined;
       const callsLocked = new RegExp(`\\b(?:${newEscapes.join('|')})\\s*\\(`);
       for (const st of this.sortedFiles()) {
-        if (st.partial && callsLocked.test(st.text)) this.parseItems(st, (t) => callsAll.test(t) || (callsLocked.test(t) && this.lockRe.test(t)));
+        if (st.partial && callsLocked.test(st.text)) this.parseItems(st, (t) => callsLocked.test(t) && (!!callsAll?.test(t) || this.lockRe.test(t)));
       }
       frontier = [];
       for (const defs of idx.values()) {

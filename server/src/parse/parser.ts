@@ -90,8 +90,24 @@ export class CParser {
       includedRanges: toRanges(pre.text, spans.length ? spans : [[0, 0]], this.lines),
       ...(deadlineMs ? { progressCallback: () => Date.now() - start > deadlineMs } : {}),
     };
+    // Input is handed over up to the end of the span being read: given the whole string, the runtime copies 10 KB
+    // into wasm memory at every read, mostly text between the spans that the lexer then skips.
+    const src = pre.text;
+    const sorted = spans.slice().sort((x, y) => x[0] - y[0]);
+    const read = (index: number): string => {
+      let lo = 0;
+      let hi = sorted.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (sorted[mid][0] <= index) lo = mid;
+        else hi = mid - 1;
+      }
+      const span = sorted[lo];
+      const end = span && span[0] <= index && index < span[1] ? Math.min(span[1], index + 4096) : index + 4096;
+      return src.slice(index, end);
+    };
     this.parser.reset();
-    const tree = this.parser.parse(pre.text, null, options as never);
+    const tree = this.parser.parse(read, null, options as never);
     if (!tree) {
       this.parser.reset();
       throw new Error(`parse exceeded its time budget of ${deadlineMs} ms (${text.length} characters)`);
