@@ -586,12 +586,12 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
       }
       // Facts about variables that are dead at the target are dropped: they would only multiply states.
       if (s2.facts.size) {
-        const live = liveIn[e.to];
+        const to = e.to;
         let dead = false;
-        for (const k of s2.facts.keys()) if (!live.has(k)) { dead = true; break; }
+        for (const k of s2.facts.keys()) if (!liveIn.has(to, k)) { dead = true; break; }
         if (dead) {
           const kept = new Map<string, Val>();
-          for (const [k, v] of s2.facts) if (live.has(k)) kept.set(k, v);
+          for (const [k, v] of s2.facts) if (liveIn.has(to, k)) kept.set(k, v);
           s2.facts = kept;
         }
       }
@@ -724,53 +724,82 @@ function postDominators(cfg: Cfg): Int32Array {
  * Backward liveness of fact keys (tracked variables and pure-condition keys): a fact is kept only where some path
  * reads it before it is overwritten.
  */
+/** Live variables and condition keys at each CFG node's entry (bit sets over the keys facts can be about). */
+interface Liveness {
+  has(node: number, key: string): boolean;
+}
+
 function computeLiveness(cfg: Cfg, ops: Op[][], tracked: Set<string>, condKeyOf: Map<number, { key: string; negate: boolean } | null>,
-  condVars: Map<string, Set<string>>): Array<Set<string>> {
+  condVars: Map<string, Set<string>>): Liveness {
   const n = cfg.nodes.length;
-  const use: Array<Set<string>> = [];
-  const def: Array<Set<string>> = [];
+  // Facts are only ever about tracked variables and condition keys: they are the universe of the bit sets.
+  const index = new Map<string, number>();
+  for (const t of tracked) index.set(t, index.size);
+  for (const ck of condKeyOf.values()) if (ck && !index.has(ck.key)) index.set(ck.key, index.size);
+  const W = Math.max(1, (index.size + 31) >> 5);
+  const use = new Uint32Array(n * W);
+  const def = new Uint32Array(n * W);
+  const setBit = (a: Uint32Array, node: number, i: number): void => {
+    a[node * W + (i >> 5)] |= 1 << (i & 31);
+  };
+  const bit = (a: Uint32Array, node: number, i: number): boolean => ((a[node * W + (i >> 5)] >>> (i & 31)) & 1) === 1;
+  const ids = new Set<string>();
   for (const node of cfg.nodes) {
-    const u = new Set<string>();
-    const d = new Set<string>();
+    const id = node.id;
     if (node.syntax) {
-      const ids = new Set<string>();
+      ids.clear();
       conditionIdentifiers(node.syntax, ids);
-      for (const id of ids) if (tracked.has(id)) u.add(id);
+      for (const v of ids) if (tracked.has(v)) setBit(use, id, index.get(v)!);
       // Calls may read any tracked variable through their arguments (range_start(mm, start, end)).
     }
-    const ck = condKeyOf.get(node.id);
-    if (ck) u.add(ck.key);
-    for (const op of ops[node.id]) {
+    const ck = condKeyOf.get(id);
+    if (ck) setBit(use, id, index.get(ck.key)!);
+    for (const op of ops[id]) {
       if (op.k !== 'assign') continue;
       if (op.op === '=' || op.op === 'decl') {
-        if (!u.has(op.target)) d.add(op.target);
+        const t = index.get(op.target);
+        if (t !== undefined && !bit(use, id, t)) setBit(def, id, t);
       }
       const keys = condVars.get(op.target);
-      if (keys) for (const k of keys) if (!u.has(k)) d.add(k);
+      if (keys) {
+        for (const k of keys) {
+          const t = index.get(k);
+          if (t !== undefined && !bit(use, id, t)) setBit(def, id, t);
+        }
+      }
     }
-    use.push(u);
-    def.push(d);
   }
-  const live: Array<Set<string>> = Array.from({ length: n }, () => new Set<string>());
+  const live = new Uint32Array(n * W);
   const preds: number[][] = Array.from({ length: n }, () => []);
   for (const node of cfg.nodes) for (const e of node.succ) if (e.to >= 0 && e.to < n) preds[e.to].push(node.id);
   const work: number[] = [];
   const inWork = new Uint8Array(n);
   for (let i = n - 1; i >= 0; i--) { work.push(i); inWork[i] = 1; }
+  const out = new Uint32Array(W);
   while (work.length) {
     const id = work.pop()!;
     inWork[id] = 0;
-    const node = cfg.nodes[id];
-    const out = new Set<string>();
-    for (const e of node.succ) if (e.to >= 0 && e.to < n) for (const k of live[e.to]) out.add(k);
-    const inn = new Set<string>(use[id]);
-    for (const k of out) if (!def[id].has(k)) inn.add(k);
-    if (inn.size !== live[id].size || [...inn].some((k) => !live[id].has(k))) {
-      live[id] = inn;
-      for (const p of preds[id]) if (!inWork[p]) { inWork[p] = 1; work.push(p); }
+    out.fill(0);
+    for (const e of cfg.nodes[id].succ) {
+      if (e.to < 0 || e.to >= n) continue;
+      for (let w = 0; w < W; w++) out[w] |= live[e.to * W + w];
     }
+    let changed = false;
+    for (let w = 0; w < W; w++) {
+      const inn = (use[id * W + w] | (out[w] & ~def[id * W + w])) >>> 0;
+      if (inn !== live[id * W + w]) {
+        live[id * W + w] = inn;
+        changed = true;
+      }
+    }
+    if (changed) for (const p of preds[id]) if (!inWork[p]) { inWork[p] = 1; work.push(p); }
   }
-  return live;
+  return {
+    has(node: number, key: string): boolean {
+      const i = index.get(key);
+      return i !== undefined && bit(live, node, i);
+    },
+  };
 }
 
 const COMPARE = new Set(['==', '!=', '<', '>', '<=', '>=']);

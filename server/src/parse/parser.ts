@@ -41,8 +41,7 @@ export interface ParsedText {
 
 /** A C parser with the kernel pre-pass; supports incremental re-parse of a changed document. */
 export class CParser {
-  private linesOf: string | undefined;
-  private lines: number[] = [];
+  private readonly lines = new WeakMap<PrepassResult, number[]>();
   private constructor(private readonly parser: Parser) {}
 
   static async create(dir?: string): Promise<CParser> {
@@ -81,13 +80,11 @@ export class CParser {
    */
   parseSpans(text: string, pre: PrepassResult, spans: Array<[number, number]>, deadlineMs?: number): Tree {
     const start = Date.now();
-    // The same file is parsed a few functions at a time: its line table is kept between calls.
-    if (this.linesOf !== pre.text) {
-      this.linesOf = pre.text;
-      this.lines = lineStartsOf(pre.text);
-    }
+    // A file is parsed a few functions at a time: its line table is kept with its pre-pass.
+    let lines = this.lines.get(pre);
+    if (!lines) this.lines.set(pre, (lines = lineStartsOf(pre.text)));
     const options = {
-      includedRanges: toRanges(pre.text, spans.length ? spans : [[0, 0]], this.lines),
+      includedRanges: toRanges(pre.text, spans.length ? spans : [[0, 0]], lines),
       ...(deadlineMs ? { progressCallback: () => Date.now() - start > deadlineMs } : {}),
     };
     // Input is handed over up to the end of the span being read: given the whole string, the runtime copies 10 KB

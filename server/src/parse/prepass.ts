@@ -66,9 +66,9 @@ export function maskText(src: string): { mask: string; directives: Array<{ start
     out.fill(32, a, b);
     for (let k = src.indexOf('\n', a); k >= 0 && k < b; k = src.indexOf('\n', k + 1)) out[k] = 10;
   };
-  // The scan jumps (with a native regex) to the next place where something can start: a line start, a comment,
-  // a literal. Plain code between them is not visited character by character.
-  const next = /\n|\/[*/]|["']/g;
+  // The scan jumps (with a native regex) to the next place where something can start: a line that starts a
+  // directive, a comment, a literal. Plain code between them is not visited character by character.
+  const next = /\n(?=[ \t]*#)|\/[*/]|["']/g;
   let i = 0;
   let lineStart = true;
   while (i < n) {

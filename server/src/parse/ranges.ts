@@ -16,39 +16,43 @@ export interface TopItem {
  */
 export function functionItems(mask: string): TopItem[] {
   const items: TopItem[] = [];
-  let depth = 0;
   let paren = 0;
   let itemStart = 0;
-  let bodyOpen = -1;
-  let bodyStart = 0;
-  // Only these characters matter: a native regex jumps from one to the next.
-  const re = /[(){};]/g;
-  for (let m = re.exec(mask); m; m = re.exec(mask)) {
-    const i = m.index;
+  const n = mask.length;
+  for (let i = 0; i < n; i++) {
     const c = mask.charCodeAt(i);
-    if (depth === 0) {
-      if (c === 40) paren++;
-      else if (c === 41) paren = Math.max(0, paren - 1);
-      else if (c === 123 && paren === 0) {
-        depth = 1;
-        // A body when the previous significant character is ')'.
-        let k = i - 1;
-        for (let d = mask.charCodeAt(k); k >= 0 && (d === 32 || d === 10 || d === 9 || d === 13); d = mask.charCodeAt(--k));
-        bodyOpen = k >= 0 && mask.charCodeAt(k) === 41 ? i : -1;
-        bodyStart = itemStart;
-      } else if (c === 59 && paren === 0) {
-        itemStart = i + 1;
+    if (c === 40) paren++;
+    else if (c === 41) paren = Math.max(0, paren - 1);
+    else if (c === 59 && paren === 0) itemStart = i + 1;
+    else if (c === 123 && paren === 0) {
+      // A body when the previous significant character is ')'.
+      let k = i - 1;
+      for (let d = mask.charCodeAt(k); k >= 0 && (d === 32 || d === 10 || d === 9 || d === 13); d = mask.charCodeAt(--k));
+      const isBody = k >= 0 && mask.charCodeAt(k) === 41;
+      // Inside braces only braces matter: jump from one to the next natively.
+      let depth = 1;
+      let j = i + 1;
+      let nextOpen = mask.indexOf('{', j);
+      let nextClose = mask.indexOf('}', j);
+      while (depth > 0) {
+        if (nextClose < 0) {
+          j = n;
+          break;
+        }
+        if (nextOpen >= 0 && nextOpen < nextClose) {
+          depth++;
+          nextOpen = mask.indexOf('{', nextOpen + 1);
+        } else {
+          depth--;
+          j = nextClose;
+          nextClose = mask.indexOf('}', nextClose + 1);
+        }
       }
-      continue;
-    }
-    if (c === 123) depth++;
-    else if (c === 125) {
-      depth--;
-      if (depth === 0) {
-        if (bodyOpen >= 0) items.push({ start: bodyStart, end: i + 1, open: bodyOpen });
-        itemStart = i + 1;
-        paren = 0;
-      }
+      if (depth > 0) break; // unterminated: no more items
+      if (isBody) items.push({ start: itemStart, end: j + 1, open: i });
+      itemStart = j + 1;
+      paren = 0;
+      i = j;
     }
   }
   return items;
