@@ -6,9 +6,37 @@
 // - the bundle is compiled with a V8 code cache, kept next to it (or in the temp directory), so a run does not
 //   parse and compile again the functions earlier runs compiled;
 // - the process exits as soon as the report is written.
-require('v8').setFlagsFromString('--liftoff-only');
+const v8 = require('v8');
+v8.setFlagsFromString('--liftoff-only');
 const fs = require('node:fs');
 const path = require('node:path');
+// A short run (explicit files, under 1 MB in all) ends before V8's optimising compiler pays off: its background
+// compiles take the second core and the process waits for the last one at exit (~25 ms on mm/memory.c).
+const noOpt = !process.env.NOTIFIER_AUDIT_OPT && smallRun(process.argv.slice(2));
+if (noOpt) v8.setFlagsFromString('--no-opt');
+
+function smallRun(args) {
+  if (['lsp', 'simulate', 'rules'].includes(args[0])) return false;
+  let total = 0;
+  let files = 0;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (/^--(format|kernel-version|config|diff|output|jobs)$/.test(a) || a === '-o' || a === '-j') {
+      i++;
+      continue;
+    }
+    if (a.startsWith('-') && a !== '-') continue;
+    try {
+      const st = fs.statSync(a);
+      if (!st.isFile()) return false;
+      total += st.size;
+      files++;
+    } catch {
+      return false;
+    }
+  }
+  return files > 0 && total < 1 << 20;
+}
 const cli = path.join(__dirname, '..', 'dist', 'cli.js');
 
 /** Loads dist/cli.js like require() does, through a code cache; returns the module and a function saving the cache. */
@@ -18,8 +46,10 @@ function loadWithCodeCache(file) {
   const st = fs.statSync(file);
   const source = fs.readFileSync(file, 'utf8');
   // V8 checks the cache against the source length and its own version and flags, not the content: the file's
-  // size and modification time are in the cache's name, so a rebuilt bundle never meets an old cache.
-  const name = `cli-${process.versions.v8}-${st.size}-${Math.floor(st.mtimeMs)}.cache`;
+  // size and modification time are in the cache's name, so a rebuilt bundle never meets an old cache. The flags
+  // differ between short and long runs: one cache for each.
+  const bundle = `${st.size}-${Math.floor(st.mtimeMs)}`;
+  const name = `cli-${process.versions.v8}-${noOpt ? 'short' : 'long'}-${bundle}.cache`;
   const uid = process.getuid ? process.getuid() : -1;
   const tmpDir = path.join(require('node:os').tmpdir(), `notifier-audit-${uid}`);
   const dirs = [path.join(path.dirname(file), '.cache'), tmpDir];
@@ -62,7 +92,7 @@ function loadWithCodeCache(file) {
         const tmp = path.join(d, `${name}.${process.pid}.tmp`);
         fs.writeFileSync(tmp, data);
         fs.renameSync(tmp, path.join(d, name));
-        for (const old of fs.readdirSync(d)) if (old.startsWith('cli-') && old !== name && old.endsWith('.cache')) fs.rmSync(path.join(d, old), { force: true });
+        for (const old of fs.readdirSync(d)) if (old.startsWith('cli-') && !old.endsWith(`-${bundle}.cache`) && old.endsWith('.cache')) fs.rmSync(path.join(d, old), { force: true });
         return;
       } catch {
         /* not writable: try the next place */

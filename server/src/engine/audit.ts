@@ -81,7 +81,8 @@ export function resolveVersion(paths: string[], opts: { kernelVersion?: string; 
 }
 
 /** Audits files and directories; never throws for bad input (problems are reported in `errors`). */
-export async function audit(paths: string[], opts: AuditOptions): Promise<AuditResult & { fatal: boolean; stats: { parsed: number; functions: number; candidates: number; walkMs: number; scanMs: number; analyzeMs: number; parseMs: number; parses: number; analysisMs: number } }> {
+export async function audit(paths: string[], opts: AuditOptions): Promise<AuditResult & { fatal: boolean; stats: { parsed: number; functions: number; candidates: number; walkMs: number; scanMs: number; analyzeMs: number; parseMs: number; parses: number; analysisMs: number; timeline: Record<string, number> } }> {
+  const tStart = performance.now();
   const t0 = Date.now();
   const { files, problems } = collectFiles(paths, opts.settings.exclude);
   const t1 = Date.now();
@@ -89,6 +90,7 @@ export async function audit(paths: string[], opts: AuditOptions): Promise<AuditR
   const extraNames = opts.settings.notifiers.map((n) => n.name);
   // The parser and project exist before the scan, so kept files are parsed while workers still read the rest.
   const parser = opts.parser ?? (await CParser.create());
+  const tParser = performance.now();
   let headerInfo: { text: string; path: string } | undefined;
   if (header) {
     try {
@@ -110,8 +112,10 @@ export async function audit(paths: string[], opts: AuditOptions): Promise<AuditR
   };
   await scanAll(files, opts, extraNames, onFile);
   const t2 = Date.now();
+  const tScanned = performance.now();
   const r = project.analyze();
   const t3 = Date.now();
+  const tAnalysed = performance.now();
   let findings = r.findings;
   let suppressed = r.suppressed;
   if (opts.touched) {
@@ -142,6 +146,8 @@ export async function audit(paths: string[], opts: AuditOptions): Promise<AuditR
     incomplete: r.incomplete,
     errors,
     fatal: allProblems.some((p) => p.fatal) || vp.length > 0,
-    stats: { parsed: r.filesParsed, functions: r.functionsAnalysed, candidates, walkMs: t1 - t0, scanMs: t2 - t1, analyzeMs: t3 - t2, parseMs: Math.round(project.timing.parseMs), parses: project.timing.parses, analysisMs: Math.round(project.timing.analysisMs) },
+    stats: { parsed: r.filesParsed, functions: r.functionsAnalysed, candidates, walkMs: t1 - t0, scanMs: t2 - t1, analyzeMs: t3 - t2, parseMs: Math.round(project.timing.parseMs), parses: project.timing.parses, analysisMs: Math.round(project.timing.analysisMs),
+      // Milliseconds since the process started (where the time of a short run goes).
+      timeline: { audit: Math.round(tStart), parserReady: Math.round(tParser), scanned: Math.round(tScanned), analysed: Math.round(tAnalysed) } },
   };
 }

@@ -2,7 +2,7 @@
 import { CParser, type ParsedText, type Tree } from '../parse/parser';
 import { findFunctions, type FunctionInfo } from '../parse/syntax';
 import { prepass, type PrepassResult } from '../parse/prepass';
-import { functionItems, type TopItem } from '../parse/ranges';
+import { functionItems, lineStartsOf, type TopItem } from '../parse/ranges';
 import { analyzeFunction, type FunctionAnalysis } from '../dataflow/analyze';
 import { escapes, summaryFingerprint, type Summary } from '../dataflow/summary';
 import { KernelModel } from '../kernel/model';
@@ -46,6 +46,8 @@ interface FileState {
 /** A file in batch mode: function definitions are parsed a few at a time, when the analysis needs them. */
 interface PartialFile {
   pre: PrepassResult;
+  /** Line start offsets (tree-sitter ranges and node positions are computed from them). */
+  lines: number[];
   items: TopItem[];
   parsed: Uint8Array;
   trees: Tree[];
@@ -254,7 +256,7 @@ export class Project {
         else if (l[l.length - 1] !== i) l.push(i);
       }
     });
-    st.partial = { pre, items, parsed: new Uint8Array(items.length), trees: [], headerNames };
+    st.partial = { pre, lines: lineStartsOf(pre.text), items, parsed: new Uint8Array(items.length), trees: [], headerNames };
     this.opened = undefined;
     st.functions = [];
     this.timing.parseMs += performance.now() - t0;
@@ -280,9 +282,9 @@ export class Project {
     for (const i of pick) pf.parsed[i] = 1;
     let fns: FunctionInfo[] = [];
     try {
-      const tree = this.parser.parseSpans(st.text, pf.pre, pick.map((i) => [pf.items[i].start, pf.items[i].end]), this.opts.parseBudgetMs);
+      const tree = this.parser.parseSpans(st.text, pf.pre, pick.map((i) => [pf.items[i].start, pf.items[i].end]), this.opts.parseBudgetMs, pf.lines);
       pf.trees.push(tree);
-      fns = findFunctions(tree, pf.pre.text);
+      fns = findFunctions(tree, pf.pre.text, pf.lines);
     } catch (e) {
       st.error = `could not parse: ${(e as Error).message}`;
     }

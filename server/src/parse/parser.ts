@@ -78,10 +78,10 @@ export class CParser {
    * Parses the given spans of an already pre-passed file as one tree (tree-sitter included ranges): the engine's
    * batch mode parses function definitions on demand, a few at a time. `text` is the original text.
    */
-  parseSpans(text: string, pre: PrepassResult, spans: Array<[number, number]>, deadlineMs?: number): Tree {
+  parseSpans(text: string, pre: PrepassResult, spans: Array<[number, number]>, deadlineMs?: number, lineStarts?: number[]): Tree {
     const start = Date.now();
     // A file is parsed a few functions at a time: its line table is kept with its pre-pass.
-    let lines = this.lines.get(pre);
+    let lines = lineStarts ?? this.lines.get(pre);
     if (!lines) this.lines.set(pre, (lines = lineStartsOf(pre.text)));
     const options = {
       includedRanges: toRanges(pre.text, spans.length ? spans : [[0, 0]], lines),

@@ -1,5 +1,6 @@
 // Syntax nodes for the analysis: a plain JS copy of each analysed function's subtree, function discovery, helpers.
-import type { Node as TSNode, Tree } from 'web-tree-sitter';
+import type { Language, Node as TSNode, Tree } from 'web-tree-sitter';
+import { lineStartsOf } from './ranges';
 
 export interface Point {
   row: number;
@@ -18,15 +19,24 @@ export class Node {
   fieldName: string | null = null;
   readonly children: Node[] = [];
   private named: Node[] | undefined;
+  private sp: Point | undefined;
+  private ep: Point | undefined;
   constructor(
     readonly type: string,
     readonly isNamed: boolean,
     readonly startIndex: number,
     readonly endIndex: number,
-    readonly startPosition: Point,
-    readonly endPosition: Point,
     private readonly src: string,
+    /** Line start offsets of `src`: positions are computed from offsets when first asked for. */
+    private readonly lines: number[],
   ) {}
+  /** Row and UTF-16 column, as tree-sitter reports them. */
+  get startPosition(): Point {
+    return (this.sp ??= pointAt(this.lines, this.startIndex));
+  }
+  get endPosition(): Point {
+    return (this.ep ??= pointAt(this.lines, this.endIndex));
+  }
   get text(): string {
     return this.src.slice(this.startIndex, this.endIndex);
   }
@@ -51,17 +61,49 @@ export class Node {
   }
 }
 
-/** Copies a tree-sitter subtree with one cursor walk (iterative: nesting depth is unbounded). */
-export function copySubtree(root: TSNode, src: string): Node {
+function pointAt(lines: number[], off: number): Point {
+  let lo = 0;
+  let hi = lines.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (lines[mid] <= off) lo = mid;
+    else hi = mid - 1;
+  }
+  return { row: lo, column: off - lines[lo] };
+}
+
+/** Whether each node type is named, asked of the grammar once per type (a node's own answer costs a wasm call). */
+const namedTables = new WeakMap<Language, Map<number, boolean>>();
+
+/**
+ * Copies a tree-sitter subtree with one cursor walk (iterative: nesting depth is unbounded). Per node it asks only
+ * what the cursor cannot derive: type id, start and end offsets, field id; names come from the grammar's tables and
+ * positions from `lines`.
+ */
+export function copySubtree(root: TSNode, src: string, lines: number[]): Node {
+  const lang = root.tree.language;
+  const types = lang.types;
+  const fields = lang.fields;
+  let named = namedTables.get(lang);
+  if (!named) namedTables.set(lang, (named = new Map()));
+  const table = named;
+  const isNamed = (t: number): boolean => {
+    let v = table.get(t);
+    if (v === undefined) table.set(t, (v = lang.nodeTypeIsNamed(t)));
+    return v;
+  };
   const c = root.walk();
-  const make = (): Node => new Node(c.nodeType, c.nodeIsNamed, c.startIndex, c.endIndex, c.startPosition, c.endPosition, src);
+  const make = (): Node => {
+    const t = c.nodeTypeId;
+    return new Node(types[t] || 'ERROR', isNamed(t), c.startIndex, c.endIndex, src, lines);
+  };
   const top = make();
   const stack: Node[] = [top];
   try {
     if (!c.gotoFirstChild()) return top;
     for (;;) {
       const n = make();
-      n.fieldName = c.currentFieldName;
+      n.fieldName = fields[c.currentFieldId] ?? null;
       const parent = stack[stack.length - 1];
       n.parent = parent;
       parent.children.push(n);
@@ -135,6 +177,7 @@ class LazyFunction implements FunctionInfo {
     private readonly ts: TSNode,
     private readonly fd: TSNode,
     private readonly src: string,
+    private readonly lines: number[],
     readonly start: number,
     readonly end: number,
     readonly bodyStart: number,
@@ -142,7 +185,7 @@ class LazyFunction implements FunctionInfo {
     readonly endLine: number,
   ) {}
   get node(): Node {
-    return (this.copy ??= copySubtree(this.ts, this.src));
+    return (this.copy ??= copySubtree(this.ts, this.src, this.lines));
   }
   get params(): string[] {
     return (this.ps ??= paramNames(this.fd));
@@ -190,8 +233,9 @@ function paramNames(fd: TSNode): string[] {
 }
 
 /** Every function definition in the tree, also those nested in top-level #if blocks; `src` is the parsed text. */
-export function findFunctions(tree: Tree, src?: string): FunctionInfo[] {
+export function findFunctions(tree: Tree, src?: string, lineStarts?: number[]): FunctionInfo[] {
   const text = src ?? tree.rootNode.text;
+  let lines = lineStarts;
   const out: FunctionInfo[] = [];
   const visit = (n: TSNode, depth: number): void => {
     const cnt = n.namedChildCount;
@@ -204,7 +248,8 @@ export function findFunctions(tree: Tree, src?: string): FunctionInfo[] {
         const body = ch.childForFieldName('body');
         const nameNode = fd?.childForFieldName('declarator');
         if (fd && body && nameNode) {
-          out.push(new LazyFunction(nameNode.text, ch, fd, text, ch.startIndex, ch.endIndex, body.startIndex, ch.startPosition.row + 1, ch.endPosition.row + 1));
+          lines ??= lineStartsOf(text);
+          out.push(new LazyFunction(nameNode.text, ch, fd, text, lines, ch.startIndex, ch.endIndex, body.startIndex, ch.startPosition.row + 1, ch.endPosition.row + 1));
         }
       } else if (depth < 64 && (t === 'preproc_if' || t === 'preproc_ifdef' || t === 'preproc_else' || t === 'preproc_elif' || t === 'preproc_elifdef' || t === 'linkage_specification' || t === 'declaration_list' || t === 'ERROR')) {
         visit(ch, depth + 1);
