@@ -78,7 +78,7 @@ function loadWithCodeCache(file) {
   req.resolve = (id) => Module._resolveFilename(id, mod);
   req.cache = Module._cache;
   req.main = require.main;
-  if (process.env.NOTIFIER_AUDIT_CACHE_DEBUG) process.stderr.write(`code cache: ${cached ? (script.cachedDataRejected ? "rejected" : "used") : "none"}\n`);
+  if (process.env.NOTIFIER_AUDIT_CACHE_DEBUG) process.stderr.write(`code cache (${noOpt ? "short" : "long"} run): ${cached ? (script.cachedDataRejected ? "rejected" : "used") : "none"}\n`);
   script.runInThisContext().call(mod.exports, mod.exports, req, mod, file, path.dirname(file));
   mod.loaded = true;
   const save = () => {
