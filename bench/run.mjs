@@ -164,9 +164,15 @@ async function inProcessChild(tree, sub, runs) {
   const parsedTexts = new Set();
   const origParse = parser.parse.bind(parser);
   const origParsePartial = parser.parsePartial.bind(parser);
+  // Batch mode parses function definitions a few at a time (parseSpans; its first argument is the file's text).
+  const origParseSpans = parser.parseSpans.bind(parser);
   parser.parse = (text, old, deadline) => {
     parsedTexts.add(text);
     return origParse(text, old, deadline);
+  };
+  parser.parseSpans = (text, ...rest) => {
+    parsedTexts.add(text);
+    return origParseSpans(text, ...rest);
   };
   parser.parsePartial = (text, want, deadline) => {
     parsedTexts.add(text);
@@ -176,6 +182,7 @@ async function inProcessChild(tree, sub, runs) {
   e.Project.prototype.setFile = origSetFile;
   parser.parse = origParse;
   parser.parsePartial = origParsePartial;
+  parser.parseSpans = origParseSpans;
   const parsedFiles = [...parsedTexts].map((t) => textToFile.get(t)).filter(Boolean);
 
   const all = walk(dir).sort();
@@ -207,6 +214,7 @@ async function inProcessChild(tree, sub, runs) {
       };
       parser.parse = wrap(origParse);
       parser.parsePartial = wrap(origParsePartial);
+      parser.parseSpans = wrap(origParseSpans);
     }
     const t = performance.now();
     // The same options as the CLI's audit(): batch runs parse only the functions that can matter.
@@ -218,6 +226,7 @@ async function inProcessChild(tree, sub, runs) {
     if (instrument) {
       parser.parse = origParse;
       parser.parsePartial = origParsePartial;
+      parser.parseSpans = origParseSpans;
     }
     return { ms, findings: r.findings.length, parsed: r.filesParsed, functions: r.functionsAnalysed, incomplete: r.incomplete.length };
   };
