@@ -60,11 +60,18 @@ function loadWithCodeCache(file) {
     const s = fs.statSync(d);
     return s.isDirectory() && (uid < 0 || s.uid === uid) && (s.mode & 0o022) === 0;
   };
+  // V8 release builds do not checksum code caches, and a damaged one crashes the process: each file starts with
+  // the CRC-32 of its payload, checked before V8 sees it.
+  const { crc32 } = require('node:zlib');
+  if (typeof crc32 !== 'function') throw new Error('no zlib.crc32 (Node < 20.15): no code cache');
   let cached;
+  let damaged = false;
   for (const d of dirs) {
     try {
       if (!trusted(d)) continue;
-      cached = fs.readFileSync(path.join(d, name));
+      const file = fs.readFileSync(path.join(d, name));
+      if (file.length > 4 && file.readUInt32LE(0) === crc32(file.subarray(4))) cached = file.subarray(4);
+      else damaged = true;
       break;
     } catch {
       /* not cached there */
@@ -78,13 +85,16 @@ function loadWithCodeCache(file) {
   req.resolve = (id) => Module._resolveFilename(id, mod);
   req.cache = Module._cache;
   req.main = require.main;
-  if (process.env.NOTIFIER_AUDIT_CACHE_DEBUG) process.stderr.write(`code cache (${noOpt ? "short" : "long"} run): ${cached ? (script.cachedDataRejected ? "rejected" : "used") : "none"}\n`);
+  if (process.env.NOTIFIER_AUDIT_CACHE_DEBUG) process.stderr.write(`code cache (${noOpt ? "short" : "long"} run): ${damaged ? "rejected" : cached ? (script.cachedDataRejected ? "rejected" : "used") : "none"}\n`);
   script.runInThisContext().call(mod.exports, mod.exports, req, mod, file, path.dirname(file));
   mod.loaded = true;
   const save = () => {
-    if (cached && !script.cachedDataRejected) return;
+    if (cached && !script.cachedDataRejected && !damaged) return;
     // After the run: the cache then holds every function the run compiled. Written atomically (tmp + rename).
-    const data = script.createCachedData();
+    const payload = script.createCachedData();
+    const data = Buffer.allocUnsafe(payload.length + 4);
+    data.writeUInt32LE(crc32(payload), 0);
+    payload.copy(data, 4);
     for (const d of dirs) {
       try {
         fs.mkdirSync(d, { recursive: true, mode: 0o700 });

@@ -339,24 +339,35 @@ export class Project {
   }
 
   /**
-   * Partial mode: parses the not yet parsed items of opened files whose header may define `name` and whose text
-   * `gate` accepts. Returns true when the caller's own file has such an item that the gate turned down.
+   * Partial mode: the definition a call reaches, choosing as a full parse would (the caller's own file first, then the
+   * first non-static definition by file name) among the parsed definitions and the not yet parsed items of opened
+   * files whose header names the function. The chosen one is parsed if `gate` accepts its text; if not, it cannot
+   * have a summary: null. 'none' when no opened file has a candidate.
    */
-  private parseDefinitionsOf(name: string, fromFile: string, gate: (t: string) => boolean, files?: FileState[]): boolean {
-    let sameFileDropped = false;
-    for (const st of files ?? this.openedFiles()) {
+  private resolvePartial(name: string, fromFile: string, gate: (t: string) => boolean): { file: FileState; fn: FunctionInfo } | null | 'none' {
+    const cands: Array<{ st: FileState; start: number; isStatic: boolean; def?: { file: FileState; fn: FunctionInfo }; item?: number }> = [];
+    for (const d of this.getIndex().get(name) ?? []) cands.push({ st: d.file, start: d.fn.start, isStatic: d.fn.isStatic, def: d });
+    for (const st of this.openedFiles()) {
       const pf = st.partial!;
-      const hits = pf.headerNames.get(name);
-      if (!hits) continue;
-      const pass: number[] = [];
-      for (const i of hits) {
+      for (const i of pf.headerNames.get(name) ?? []) {
         if (pf.parsed[i]) continue;
-        if (gate(st.text.slice(pf.items[i].start, pf.items[i].end))) pass.push(i);
-        else if (st.file === fromFile) sameFileDropped = true;
+        const it = pf.items[i];
+        cands.push({ st, start: it.start, isStatic: /\bstatic\b/.test(pf.pre.mask.slice(it.start, it.open)), item: i });
       }
-      if (pass.length) this.parseItems(st, pass);
     }
-    return sameFileDropped;
+    if (!cands.length) return 'none';
+    cands.sort((a, b) => (a.st.file < b.st.file ? -1 : a.st.file > b.st.file ? 1 : a.start - b.start));
+    const order = [...cands.filter((c) => c.st.file === fromFile), ...cands.filter((c) => !c.isStatic)];
+    for (const c of order) {
+      if (c.def) return c.def;
+      const pf = c.st.partial!;
+      const it = pf.items[c.item!];
+      if (!gate(c.st.text.slice(it.start, it.end))) return null;
+      const fn = this.parseItems(c.st, [c.item!]).find((f) => f.name === name);
+      if (fn) return { file: c.st, fn };
+      // The header named the function without defining it: the next candidate.
+    }
+    return null;
   }
 
   private lazyDefs: Map<string, FileState[]> | undefined;
@@ -383,21 +394,23 @@ export class Project {
    */
   private resolve(name: string, fromFile: string, gate: (t: string) => boolean = () => true): { file: FileState; fn: FunctionInfo } | undefined {
     const idx = this.getIndex();
-    if (this.opts.partialParse && this.parseDefinitionsOf(name, fromFile, gate) && !idx.get(name)?.some((d) => d.file.file === fromFile)) {
-      return undefined; // defined in the caller's own file, by a function of no interest
+    if (this.opts.partialParse) {
+      const r = this.resolvePartial(name, fromFile, gate);
+      if (r !== 'none') return r ?? undefined;
     }
     let defs = idx.get(name);
     if (!defs) {
       const lazy = this.lazyDefinitions().get(name);
       if (lazy) {
-        const opened: FileState[] = [];
         for (const st of lazy) {
           if (st.parsed || st.partial || st.error) continue;
           this.ensureParsed(st);
-          if (st.partial) opened.push(st);
-          else this.addToIndex(idx, st);
+          if (!st.partial) this.addToIndex(idx, st);
         }
-        this.parseDefinitionsOf(name, fromFile, gate, opened);
+        if (this.opts.partialParse) {
+          const r = this.resolvePartial(name, fromFile, gate);
+          return r === 'none' || r === null ? undefined : r;
+        }
         defs = idx.get(name);
       }
     }
@@ -465,8 +478,10 @@ export class Project {
     const errors: FileError[] = [];
     for (const st of this.files.values()) if (st.error) errors.push({ file: st.file, message: st.error });
 
+    const origin = new Map<string, { file: FileState; fn: FunctionInfo }>();
     const resultFor = (st: FileState, fn: FunctionInfo): FnResult | undefined => {
       const key = this.cacheKey(st, fn);
+      origin.set(key, { file: st, fn });
       const done = results.get(key);
       if (done) return done;
       if (inProgress.has(key)) return undefined;
@@ -525,7 +540,7 @@ export class Project {
     // The notifier API's own definitions (mmu_notifier.h, mm/mmu_notifier.c) implement the model: not audited.
     const isApi = (name: string): boolean => !!(this.model.notifier(name) || this.model.lockHelper(name) || this.model.unlockHelper(name));
     for (const defs of idx.values()) for (const d of defs) if (d.file.roots && !isApi(d.fn.name) && this.metaOf(d.file, d.fn).root) frontier.push(d);
-    for (let round = 0; frontier.length && round < 8; round++) {
+    for (let round = 0; frontier.length && round < 12; round++) {
       const newEscapes: string[] = [];
       for (const d of frontier) {
         const key = `${d.file.file}\0${d.fn.start}`;
@@ -544,7 +559,26 @@ export class Project {
           newEscapes.push(r.name);
         }
       }
-      if (!newEscapes.length) break;
+      // A summary asked for before its callees were known to escape may have been turned down, or computed from
+      // theirs: forget every summary answer and analyse again the functions whose callees' summaries now differ, so
+      // that no result depends on the order functions were analysed in.
+      summaries.clear();
+      const stale: Array<{ file: FileState; fn: FunctionInfo }> = [];
+      for (const [key, r] of [...results]) {
+        for (const [n, fp] of r.deps) {
+          if (fingerprintOf(n, r.file) === fp) continue;
+          results.delete(key);
+          const o = origin.get(key);
+          if (o) {
+            analysed.delete(`${o.file.file}\0${o.fn.start}`);
+            stale.push(o);
+          }
+          break;
+        }
+      }
+      if (!newEscapes.length && !stale.length) break;
+      frontier = stale;
+      if (!newEscapes.length) continue;
       // Partially parsed files may hold callers of escaping functions among the functions not parsed yet: parse
       // those that call a function whose effect escapes to every caller, or call one that sleeps and mention a lock.
       const allNames = newEscapes.filter((n) => escaping.get(n) === 'all');
@@ -553,7 +587,6 @@ export class Project {
       for (const st of this.sortedFiles()) {
         if (st.partial && callsLocked.test(st.text)) this.parseItems(st, (t) => callsLocked.test(t) && (!!callsAll?.test(t) || this.lockRe.test(t)));
       }
-      frontier = [];
       for (const defs of idx.values()) {
         for (const d of defs) {
           if (analysed.has(`${d.file.file}\0${d.fn.start}`) || isApi(d.fn.name)) continue;

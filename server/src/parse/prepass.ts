@@ -197,9 +197,15 @@ function neutraliseArg(buf: Buf, mask: string, a: [number, number]): void {
 export function prepass(src: string): PrepassResult {
   const { mask, directives } = maskText(src);
   const buf = utf16Array(src);
+  // The output's mask: the input's, with annotations and the #if branches the pre-pass dropped blanked too (so that
+  // `int f(void) __cold {` still shows ')' right before its body).
+  const mbuf = utf16Array(mask);
   const contracts: LockContract[] = [];
 
-  for (const m of mask.matchAll(ANN_RE)) blank(buf, m.index!, m.index! + m[0].length);
+  for (const m of mask.matchAll(ANN_RE)) {
+    blank(buf, m.index!, m.index! + m[0].length);
+    blank(mbuf, m.index!, m.index! + m[0].length);
+  }
 
   for (const m of mask.matchAll(ANN_ARGS_RE)) {
     const open = m.index! + m[0].length - 1;
@@ -211,6 +217,7 @@ export function prepass(src: string): PrepassResult {
       contracts.push({ kind: name.slice(2) as LockContract['kind'], lock, offset: m.index! });
     }
     blank(buf, m.index!, close);
+    blank(mbuf, m.index!, close);
   }
 
   for (const m of loopMacros(mask)) {
@@ -248,8 +255,6 @@ export function prepass(src: string): PrepassResult {
     if (args.length > idx && (first || args.length >= 3 || name === 'va_arg')) neutraliseArg(buf, mask, args[idx]);
   }
 
-  // The output's mask: the input's, with the #if branches the pre-pass dropped blanked too.
-  const mbuf = utf16Array(mask);
   rewriteConditionals(src, mask, directives, buf, mbuf);
   return { text: utf16(buf), contracts, mask: utf16(mbuf) };
 }

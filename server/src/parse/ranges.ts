@@ -27,7 +27,7 @@ export function functionItems(mask: string): TopItem[] {
     else if (c === 123 && paren === 0) {
       // A body when the previous significant character is ')'.
       let k = i - 1;
-      for (let d = mask.charCodeAt(k); k >= 0 && (d === 32 || d === 10 || d === 9 || d === 13); d = mask.charCodeAt(--k));
+      for (let d = mask.charCodeAt(k); k >= 0 && (d === 32 || (d >= 9 && d <= 13)); d = mask.charCodeAt(--k));
       const isBody = k >= 0 && mask.charCodeAt(k) === 41;
       // Inside braces only braces matter: jump from one to the next natively.
       let depth = 1;
