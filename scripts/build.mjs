@@ -39,6 +39,18 @@ const fastTransferBuffer = {
         if (src.split(head).length !== 2) throw new Error(`web-tree-sitter patch: "${head}" not found exactly once in ${args.path}`);
         src = src.replace(head, `${head}\n${fast}`);
       }
+      // The tree cursor crosses into wasm as four i32s on every step: straight through the module's HEAP32 view
+      // (re-read at each call: it is replaced when the wasm memory grows).
+      const cursorHeads = [
+        ['function marshalTreeCursor(cursor, address = TRANSFER_BUFFER) {',
+          'if (LITTLE_ENDIAN_HOST) { const h = C.HEAP32, i = address >> 2; h[i] = cursor[0]; h[i + 1] = cursor[1]; h[i + 2] = cursor[2]; h[i + 3] = cursor[3]; return; }'],
+        ['function unmarshalTreeCursor(cursor) {',
+          'if (LITTLE_ENDIAN_HOST) { const h = C.HEAP32, i = TRANSFER_BUFFER >> 2; cursor[0] = h[i]; cursor[1] = h[i + 1]; cursor[2] = h[i + 2]; cursor[3] = h[i + 3]; return; }'],
+      ];
+      for (const [head, fast] of cursorHeads) {
+        if (src.split(head).length !== 2) throw new Error(`web-tree-sitter patch: "${head}" not found exactly once in ${args.path}`);
+        src = src.replace(head, `${head}\n${fast}`);
+      }
       src = `var LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;\n${src}`;
       return { contents: src, loader: 'js' };
     });

@@ -81,7 +81,7 @@ export function resolveVersion(paths: string[], opts: { kernelVersion?: string; 
 }
 
 /** Audits files and directories; never throws for bad input (problems are reported in `errors`). */
-export async function audit(paths: string[], opts: AuditOptions): Promise<AuditResult & { fatal: boolean; stats: { parsed: number; functions: number; candidates: number; walkMs: number; scanMs: number; analyzeMs: number; parseMs: number; parses: number; analysisMs: number; timeline: Record<string, number> } }> {
+export async function audit(paths: string[], opts: AuditOptions): Promise<AuditResult & { fatal: boolean; stats: { parsed: number; functions: number; candidates: number; walkMs: number; scanMs: number; analyzeMs: number; parseMs: number; parses: number; analysisMs: number; runs: number; timeline: Record<string, number> } }> {
   const tStart = performance.now();
   const t0 = Date.now();
   const { files, problems } = collectFiles(paths, opts.settings.exclude);
@@ -146,7 +146,7 @@ export async function audit(paths: string[], opts: AuditOptions): Promise<AuditR
     incomplete: r.incomplete,
     errors,
     fatal: allProblems.some((p) => p.fatal) || vp.length > 0,
-    stats: { parsed: r.filesParsed, functions: r.functionsAnalysed, candidates, walkMs: t1 - t0, scanMs: t2 - t1, analyzeMs: t3 - t2, parseMs: Math.round(project.timing.parseMs), parses: project.timing.parses, analysisMs: Math.round(project.timing.analysisMs),
+    stats: { parsed: r.filesParsed, functions: r.functionsAnalysed, candidates, walkMs: t1 - t0, scanMs: t2 - t1, analyzeMs: t3 - t2, parseMs: Math.round(project.timing.parseMs), parses: project.timing.parses, analysisMs: Math.round(project.timing.analysisMs), runs: project.timing.runs,
       // Milliseconds since the process started (where the time of a short run goes).
       timeline: { audit: Math.round(tStart), parserReady: Math.round(tParser), scanned: Math.round(tScanned), analysed: Math.round(tAnalysed) } },
   };

@@ -219,7 +219,7 @@ export class Project {
   }
 
   /** Time spent parsing and analysing (for --stats style reports). */
-  readonly timing = { parseMs: 0, parses: 0, analysisMs: 0 };
+  readonly timing = { parseMs: 0, parses: 0, analysisMs: 0, runs: 0 };
 
   private ensureParsed(st: FileState): void {
     if (st.parsed || st.partial || st.error) return;
@@ -500,6 +500,7 @@ export class Project {
           return r;
         }
         const r = this.runFunction(st, fn, (n) => summaryFor(n, st.file));
+        this.timing.runs++;
         results.set(key, r);
         claimed.add(r);
         const kept = entries.filter((e) => e !== cached).slice(-3);
