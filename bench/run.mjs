@@ -550,7 +550,9 @@ async function main() {
   const mm2 = c1('mm/');
   if (mm2 && !mm2.error) {
     const s = spSum('mm/');
-    out(`| mm/, CLI --jobs 2 vs spatch (2 rules, -j 2) | ${fmtMs(mm2.ms)} | ${s ? fmtMs(s) : spatchWhy} | ${s ? fmtFaster(s, mm2.ms) : 'n/a'} | >= 5x faster | ${s ? verdict(s / mm2.ms >= 5) : ''} |`);
+    // The issue asks for spatch's numbers on mm/ but sets no target there (its targets: in-process ratio, whole
+    // tree, mm/memory.c, RSS): shown for reference.
+    out(`| mm/, CLI --jobs 2 vs spatch (2 rules, -j 2) | ${fmtMs(mm2.ms)} | ${s ? fmtMs(s) : spatchWhy} | ${s ? fmtFaster(s, mm2.ms) : 'n/a'} | (reference: no target in the issue) | |`);
   }
   const peak = Math.max(...Object.values(cli).map((r) => r.rssKb ?? 0));
   out(`| peak RSS of any CLI run on 6.1 | ${fmtMB(peak)} | | | < 400 MB | ${verdict(peak > 0 ? peak < 400 * 1024 : undefined)} |`);
