@@ -252,7 +252,7 @@ pte_t *get_locked(struct mm_struct *mm, pmd_t *pmd, unsigned long addr, spinlock
     '/proj/mm/c.c': `static void wrap_insert(struct mm_struct *mm, struct vm_area_struct *vma, pmd_t *pmd,
 			unsigned long addr, struct page *page)
 {
-	insert_page(mm, vma, pmd, addr, page); /* expect: unbracketed-change-pte */
+	insert_page(mm, vma, pmd, addr, page); /* reported at its caller's call site (outer has no range) */
 }
 
 void outer(struct mm_struct *mm, struct vm_area_struct *vma, pmd_t *pmd, unsigned long addr, struct page *page)

@@ -30,7 +30,8 @@ export const unbracketedChangePte: Rule = {
           obs: o,
           message: `${what} no mmu_notifier_invalidate_range_start() open on this path: subscribers without change_pte keep a stale translation of the old page (kernel ${model.label})${note}`,
           related: lock ? [rel(lock.site, `page-table lock ${lock.key} taken here`)] : [],
-          deferToCallers: !o.via,
+          // Also a call site of an unbracketed helper: a wrapper's callers own the bracket as much as the helper's do.
+          deferToCallers: true,
         });
       } else if (o.kind === 'exitRangeOpen' && o.pending) {
         const start = o.ranges[0]?.site;
