@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { Language, Parser, type Edit, type Tree } from 'web-tree-sitter';
 import { prepass, type PrepassResult } from './prepass';
 import { functionItems, lineStartsOf, toRanges } from './ranges';
+import { useRuntime } from './syntax';
+import type { TsModule } from './walker';
 
 export type { Tree };
 
@@ -22,7 +24,15 @@ async function loadLanguage(dir?: string): Promise<Language> {
       const d = wasmDir(dir);
       // Both binaries are handed over as bytes: loading by path makes the runtime read them through
       // \`import('fs/promises')\`, which starts Node's ES module loader (several milliseconds at start-up).
-      await Parser.init({ locateFile: (name: string) => join(d, name), wasmBinary: readFileSync(join(d, 'tree-sitter.wasm')) });
+      // The memory is ours (the runtime's default: 32 MB, up to 2 GB) so that walker.ts can import it; the options
+      // object becomes the runtime's module (emscripten), which walker.ts uses for the cursor functions.
+      const opts = {
+        locateFile: (name: string) => join(d, name),
+        wasmBinary: readFileSync(join(d, 'tree-sitter.wasm')),
+        wasmMemory: new WebAssembly.Memory({ initial: 512, maximum: 32768 }),
+      };
+      await Parser.init(opts);
+      useRuntime(opts as unknown as TsModule);
       return Language.load(readFileSync(join(d, 'tree-sitter-c.wasm')));
     })();
   }

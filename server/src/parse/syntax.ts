@@ -1,6 +1,14 @@
 // Syntax nodes for the analysis: a plain JS copy of each analysed function's subtree, function discovery, helpers.
 import type { Language, Node as TSNode, Tree } from 'web-tree-sitter';
 import { lineStartsOf } from './ranges';
+import { RECORD_INTS, wasmWalker, type TsModule } from './walker';
+
+let runtime: TsModule | undefined;
+/** The web-tree-sitter runtime module (set by the parser once loaded): subtrees are then walked inside wasm. */
+export function useRuntime(m: TsModule | undefined): void {
+  runtime = m;
+}
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 export interface Point {
   row: number;
@@ -92,6 +100,11 @@ export function copySubtree(root: TSNode, src: string, lines: number[]): Node {
     if (v === undefined) table.set(t, (v = lang.nodeTypeIsNamed(t)));
     return v;
   };
+  const walk = LITTLE_ENDIAN ? wasmWalker(runtime) : undefined;
+  if (walk && runtime) {
+    const fast = copyInWasm(root, src, lines, walk, runtime, types, fields, isNamed);
+    if (fast) return fast;
+  }
   const c = root.walk();
   const make = (): Node => {
     const t = c.nodeTypeId;
@@ -118,6 +131,47 @@ export function copySubtree(root: TSNode, src: string, lines: number[]): Node {
     }
   } finally {
     c.delete();
+  }
+}
+
+/**
+ * The same copy with the cursor walk inside wasm (see walker.ts): one record per node, read back from wasm memory.
+ * Undefined if the walk did not finish within the node count tree-sitter gave (the caller then copies in JS).
+ */
+function copyInWasm(root: TSNode, src: string, lines: number[], walk: (tree: number, out: number, cap: number) => number, m: TsModule,
+  types: string[], fields: Array<string | null>, isNamed: (t: number) => boolean): Node | undefined {
+  // descendantCount goes through the transfer buffer: asked before the cursor is put there.
+  const count = root.descendantCount;
+  const tree = (root.tree as unknown as { [0]: number })[0];
+  const cap = count + 1;
+  const out = m._malloc(cap * RECORD_INTS * 4);
+  if (!out) return undefined;
+  try {
+    root.walk(); // the cursor now lives in the transfer buffer, where the walk moves it
+    let n: number;
+    try {
+      n = walk(tree, out, cap);
+    } finally {
+      m._ts_tree_cursor_delete_wasm(tree); // the walked cursor (the JS TreeCursor object only holds its start)
+    }
+    if (n < 1 || n > count) return undefined;
+    const rec = new Int32Array(m.wasmMemory.buffer, out, n * RECORD_INTS);
+    const nodes: Node[] = new Array(n);
+    for (let i = 0, k = 0; i < n; i++, k += RECORD_INTS) {
+      const t = rec[k];
+      const node = new Node(types[t] || 'ERROR', isNamed(t), rec[k + 1], rec[k + 2], src, lines);
+      const p = rec[k + 4];
+      if (p >= 0) {
+        node.fieldName = fields[rec[k + 3]] ?? null;
+        const parent = nodes[p];
+        node.parent = parent;
+        parent.children.push(node);
+      }
+      nodes[i] = node;
+    }
+    return nodes[0];
+  } finally {
+    m._free(out);
   }
 }
 
