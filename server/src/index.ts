@@ -3,7 +3,7 @@ export * from './engine/types';
 export { CParser, diffEdit } from './parse/parser';
 export { prepass, maskText } from './parse/prepass';
 export { functionItems } from './parse/ranges';
-export { findFunctions } from './parse/syntax';
+export { findFunctions, useRuntime } from './parse/syntax';
 export { CfgBuilder } from './cfg/build';
 export { printCfg, cfgToDot } from './cfg/print';
 export { Project } from './engine/project';

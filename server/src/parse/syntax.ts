@@ -5,8 +5,10 @@ import { RECORD_INTS, wasmWalker, type TsModule } from './walker';
 
 let runtime: TsModule | undefined;
 /** The web-tree-sitter runtime module (set by the parser once loaded): subtrees are then walked inside wasm. */
-export function useRuntime(m: TsModule | undefined): void {
+export function useRuntime(m: TsModule | undefined): TsModule | undefined {
+  const before = runtime;
   runtime = m;
+  return before;
 }
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
