@@ -163,7 +163,6 @@ async function inProcessChild(tree, sub, runs) {
   };
   const parsedTexts = new Set();
   const origParse = parser.parse.bind(parser);
-  const origParsePartial = parser.parsePartial.bind(parser);
   // Batch mode parses function definitions a few at a time (parseSpans; its first argument is the file's text).
   const origParseSpans = parser.parseSpans.bind(parser);
   parser.parse = (text, old, deadline) => {
@@ -174,14 +173,9 @@ async function inProcessChild(tree, sub, runs) {
     parsedTexts.add(text);
     return origParseSpans(text, ...rest);
   };
-  parser.parsePartial = (text, want, deadline) => {
-    parsedTexts.add(text);
-    return origParsePartial(text, want, deadline);
-  };
   const ar = await e.audit([dir], { settings, jobs: 1, parser });
   e.Project.prototype.setFile = origSetFile;
   parser.parse = origParse;
-  parser.parsePartial = origParsePartial;
   parser.parseSpans = origParseSpans;
   const parsedFiles = [...parsedTexts].map((t) => textToFile.get(t)).filter(Boolean);
 
@@ -213,7 +207,6 @@ async function inProcessChild(tree, sub, runs) {
         }
       };
       parser.parse = wrap(origParse);
-      parser.parsePartial = wrap(origParsePartial);
       parser.parseSpans = wrap(origParseSpans);
     }
     const t = performance.now();
@@ -225,7 +218,6 @@ async function inProcessChild(tree, sub, runs) {
     const ms = performance.now() - t;
     if (instrument) {
       parser.parse = origParse;
-      parser.parsePartial = origParsePartial;
       parser.parseSpans = origParseSpans;
     }
     return { ms, findings: r.findings.length, parsed: r.filesParsed, functions: r.functionsAnalysed, incomplete: r.incomplete.length };

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Language, Parser, type Edit, type Tree } from 'web-tree-sitter';
 import { prepass, type PrepassResult } from './prepass';
-import { functionItems, lineStartsOf, toRanges } from './ranges';
+import { toRanges } from './ranges';
 import { useRuntime } from './syntax';
 import type { TsModule } from './walker';
 
@@ -42,8 +42,6 @@ async function loadLanguage(dir?: string): Promise<Language> {
 export interface ParsedText {
   /** The original text (what positions refer to). */
   text: string;
-  /** Only some functions were parsed (batch runs): the tree has no other top-level items. */
-  partial?: boolean;
   /** The pre-passed text that was parsed (same length). */
   pre: PrepassResult;
   tree: Tree;
@@ -51,7 +49,6 @@ export interface ParsedText {
 
 /** A C parser with the kernel pre-pass; supports incremental re-parse of a changed document. */
 export class CParser {
-  private readonly lines = new WeakMap<PrepassResult, number[]>();
   private constructor(private readonly parser: Parser) {}
 
   static async create(dir?: string): Promise<CParser> {
@@ -62,37 +59,12 @@ export class CParser {
   }
 
   /**
-   * Parses only the file-level functions whose original text `want` accepts (tree-sitter included ranges),
-   * for batch runs where most functions of a file cannot matter. Offsets and positions stay those of the file.
-   */
-  parsePartial(text: string, want: (fnText: string) => boolean, deadlineMs?: number): ParsedText {
-    const pre = prepass(text);
-    const items = functionItems(pre.mask).filter((it) => want(text.slice(it.start, it.end)));
-    const spans: Array<[number, number]> = items.map((it) => [it.start, it.end]);
-    if (spans.length === 0) spans.push([0, 0]);
-    const start = Date.now();
-    const options = {
-      includedRanges: toRanges(pre.text, spans),
-      ...(deadlineMs ? { progressCallback: () => Date.now() - start > deadlineMs } : {}),
-    };
-    this.parser.reset();
-    const tree = this.parser.parse(pre.text, null, options as never);
-    if (!tree) {
-      this.parser.reset();
-      throw new Error(`parse exceeded its time budget of ${deadlineMs} ms`);
-    }
-    return { text, pre, tree, partial: true };
-  }
-
-  /**
    * Parses the given spans of an already pre-passed file as one tree (tree-sitter included ranges): the engine's
-   * batch mode parses function definitions on demand, a few at a time. `text` is the original text.
+   * batch mode parses function definitions on demand, a few at a time. `text` is the original text; `lines` the line
+   * starts of the file (kept by the caller, which parses the same file several times).
    */
-  parseSpans(text: string, pre: PrepassResult, spans: Array<[number, number]>, deadlineMs?: number, lineStarts?: number[]): Tree {
+  parseSpans(text: string, pre: PrepassResult, spans: Array<[number, number]>, deadlineMs: number | undefined, lines: number[]): Tree {
     const start = Date.now();
-    // A file is parsed a few functions at a time: its line table is kept with its pre-pass.
-    let lines = lineStarts ?? this.lines.get(pre);
-    if (!lines) this.lines.set(pre, (lines = lineStartsOf(pre.text)));
     const options = {
       includedRanges: toRanges(pre.text, spans.length ? spans : [[0, 0]], lines),
       ...(deadlineMs ? { progressCallback: () => Date.now() - start > deadlineMs } : {}),
