@@ -66,7 +66,7 @@ export class CParser {
   parseSpans(text: string, pre: PrepassResult, spans: Array<[number, number]>, deadlineMs: number | undefined, lines: number[]): Tree {
     const start = Date.now();
     const options = {
-      includedRanges: toRanges(pre.text, spans.length ? spans : [[0, 0]], lines),
+      includedRanges: toRanges(spans.length ? spans : [[0, 0]], lines),
       ...(deadlineMs ? { progressCallback: () => Date.now() - start > deadlineMs } : {}),
     };
     // Input is handed over up to the end of the span being read: given the whole string, the runtime copies 10 KB

@@ -58,20 +58,21 @@ export function functionItems(mask: string): TopItem[] {
   return items;
 }
 
-/** Converts offsets to tree-sitter ranges (rows and UTF-16 columns) with a line-start table. */
-export function toRanges(text: string, spans: Array<[number, number]>, starts?: number[]): Range[] {
-  const lineStarts = starts ?? lineStartsOf(text);
-  const point = (off: number): Point => {
-    let lo = 0;
-    let hi = lineStarts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (lineStarts[mid] <= off) lo = mid;
-      else hi = mid - 1;
-    }
-    return { row: lo, column: off - lineStarts[lo] };
-  };
-  return spans.map(([a, b]) => ({ startIndex: a, endIndex: b, startPosition: point(a), endPosition: point(b) }));
+/** Converts offsets to tree-sitter ranges (rows and UTF-16 columns) with the text's line-start table. */
+export function toRanges(spans: Array<[number, number]>, lines: number[]): Range[] {
+  return spans.map(([a, b]) => ({ startIndex: a, endIndex: b, startPosition: pointAt(lines, a), endPosition: pointAt(lines, b) }));
+}
+
+/** Row and UTF-16 column of an offset, as tree-sitter reports them, from a line-start table (binary search). */
+export function pointAt(lines: number[], off: number): Point {
+  let lo = 0;
+  let hi = lines.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (lines[mid] <= off) lo = mid;
+    else hi = mid - 1;
+  }
+  return { row: lo, column: off - lines[lo] };
 }
 
 /** Offsets where each line starts. */

@@ -1,6 +1,6 @@
 // Syntax nodes for the analysis: a plain JS copy of each analysed function's subtree, function discovery, helpers.
 import type { Language, Node as TSNode, Tree } from 'web-tree-sitter';
-import { lineStartsOf } from './ranges';
+import { lineStartsOf, pointAt } from './ranges';
 import { RECORD_INTS, wasmWalker, type TsModule } from './walker';
 
 let runtime: TsModule | undefined;
@@ -69,17 +69,6 @@ export class Node {
     for (const c of this.children) if (c.fieldName === name) return c;
     return null;
   }
-}
-
-function pointAt(lines: number[], off: number): Point {
-  let lo = 0;
-  let hi = lines.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (lines[mid] <= off) lo = mid;
-    else hi = mid - 1;
-  }
-  return { row: lo, column: off - lines[lo] };
 }
 
 /** Whether each node type is named, asked of the grammar once per type (a node's own answer costs a wasm call). */
