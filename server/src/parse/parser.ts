@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Language, Parser, type Edit, type Tree } from 'web-tree-sitter';
 import { prepass, type PrepassResult } from './prepass';
-import { toRanges } from './ranges';
+import { lineStartsOf, pointAt, toRanges } from './ranges';
 import { useRuntime } from './syntax';
 import type { TsModule } from './walker';
 
@@ -136,16 +136,6 @@ export class CParser {
   }
 }
 
-function pointAt(text: string, index: number): { row: number; column: number } {
-  let row = 0;
-  let last = -1;
-  for (let i = text.indexOf('\n'); i >= 0 && i < index; i = text.indexOf('\n', i + 1)) {
-    row++;
-    last = i;
-  }
-  return { row, column: index - last - 1 };
-}
-
 /** The single edit that turns `a` into `b` (common prefix and suffix), or undefined when equal. */
 export function diffEdit(a: string, b: string): Edit | undefined {
   if (a === b) return undefined;
@@ -156,12 +146,13 @@ export function diffEdit(a: string, b: string): Edit | undefined {
   while (s < min - p && a.charCodeAt(a.length - 1 - s) === b.charCodeAt(b.length - 1 - s)) s++;
   const oldEnd = a.length - s;
   const newEnd = b.length - s;
+  const linesA = lineStartsOf(a);
   return {
     startIndex: p,
     oldEndIndex: oldEnd,
     newEndIndex: newEnd,
-    startPosition: pointAt(a, p),
-    oldEndPosition: pointAt(a, oldEnd),
-    newEndPosition: pointAt(b, newEnd),
+    startPosition: pointAt(linesA, p),
+    oldEndPosition: pointAt(linesA, oldEnd),
+    newEndPosition: pointAt(lineStartsOf(b), newEnd),
   } as Edit;
 }
