@@ -34,20 +34,14 @@ const fastTransferBuffer = {
       const patches = [
         ['function setValue(ptr, value, type = "i8") {', 'if (type === "i32" && LITTLE_ENDIAN_HOST) { HEAP32[ptr >> 2] = value; return; }'],
         ['function getValue(ptr, type = "i8") {', 'if (type === "i32" && LITTLE_ENDIAN_HOST) return HEAP32[ptr >> 2];'],
-      ];
-      for (const [head, fast] of patches) {
-        if (src.split(head).length !== 2) throw new Error(`web-tree-sitter patch: "${head}" not found exactly once in ${args.path}`);
-        src = src.replace(head, `${head}\n${fast}`);
-      }
-      // The tree cursor crosses into wasm as four i32s on every step: straight through the module's HEAP32 view
-      // (re-read at each call: it is replaced when the wasm memory grows).
-      const cursorHeads = [
+        // The tree cursor crosses into wasm as four i32s on every step: straight through the module's HEAP32 view
+        // (re-read at each call: it is replaced when the wasm memory grows).
         ['function marshalTreeCursor(cursor, address = TRANSFER_BUFFER) {',
           'if (LITTLE_ENDIAN_HOST) { const h = C.HEAP32, i = address >> 2; h[i] = cursor[0]; h[i + 1] = cursor[1]; h[i + 2] = cursor[2]; h[i + 3] = cursor[3]; return; }'],
         ['function unmarshalTreeCursor(cursor) {',
           'if (LITTLE_ENDIAN_HOST) { const h = C.HEAP32, i = TRANSFER_BUFFER >> 2; cursor[0] = h[i]; cursor[1] = h[i + 1]; cursor[2] = h[i + 2]; cursor[3] = h[i + 3]; return; }'],
       ];
-      for (const [head, fast] of cursorHeads) {
+      for (const [head, fast] of patches) {
         if (src.split(head).length !== 2) throw new Error(`web-tree-sitter patch: "${head}" not found exactly once in ${args.path}`);
         src = src.replace(head, `${head}\n${fast}`);
       }
