@@ -48,3 +48,15 @@ export async function analyzeFiles(files, version, settings) {
   project.dispose();
   return r;
 }
+
+/** mulberry32: a small deterministic PRNG (values in [0, 1)), for seeded fuzz and property tests. */
+export function prng(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

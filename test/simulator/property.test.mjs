@@ -4,20 +4,9 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prng } from '../helpers.mjs';
 
 const sim = createRequire(import.meta.url)(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist/simulator.js'));
-
-/** mulberry32: a small deterministic PRNG. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KINDS = ['entry', 'lock', 'unlock', 'range_start', 'range_end', 'set_pte_at_notify', 'clear_flush_notify', 'notifier_call', 'call', 'branch', 'goto', 'return', 'sleep'];
 const CALLEES = ['mmu_notifier_invalidate_range_start', 'mmu_notifier_invalidate_range_end', 'mmu_notifier_invalidate_page', 'mmu_notifier_invalidate_range', 'mmu_notifier_change_pte', 'ptep_clear_young_notify', 'mystery_notifier'];

@@ -3,18 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, engine, getParser, listFiles } from '../helpers.mjs';
-
-function prng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { ROOT, engine, getParser, listFiles, prng } from '../helpers.mjs';
 
 const NOISE = ['{', '}', '(', ')', ';', 'goto out;', 'return;', 'break;', 'continue;', '#ifdef X\n', '#else\n', '#endif\n', '/*', '*/', '"', "'",
   'if (', 'else ', 'switch (x) { case 1:', 'out:', 'spin_lock(ptl);', 'spin_unlock(ptl);', 'mmu_notifier_invalidate_range_start(&range);',

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, basename, dirname } from 'node:path';
-import { ROOT, engine, getParser, listFiles, expectations } from '../helpers.mjs';
+import { ROOT, engine, getParser, listFiles, expectations, prng } from '../helpers.mjs';
 
 const parser = await getParser();
 
@@ -421,17 +421,6 @@ test('same-file preference through engine.audit on disk', async () => {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Determinism: worker threads deliver files in any order; the findings must not depend on it.
-
-function prng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A tree of 240 small C files: callers and callees across files of a directory, shared names across directories. */
 function generateTree(dir) {
