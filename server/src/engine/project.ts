@@ -179,10 +179,19 @@ export class Project {
       } catch (e) {
         st.error = `could not parse: ${(e as Error).message}`;
       }
-      if (st.parsed?.tree !== old.parsed.tree) old.parsed.tree.delete();
     }
-    if (old?.partial) for (const t of old.partial.trees) t.delete();
+    if (old) this.deleteTrees(old, st.parsed?.tree);
     this.files.set(file, st);
+    this.filesChanged();
+  }
+
+  /** Frees a file state's trees (but `keep`, re-used by its incremental re-parse). */
+  private deleteTrees(st: FileState, keep?: Tree): void {
+    if (st.parsed && st.parsed.tree !== keep) st.parsed.tree.delete();
+    if (st.partial) for (const t of st.partial.trees) t.delete();
+  }
+
+  private filesChanged(): void {
     this.index = undefined;
     this.opened = undefined;
   }
@@ -195,11 +204,9 @@ export class Project {
 
   removeFile(file: string): void {
     const old = this.files.get(file);
-    old?.parsed?.tree.delete();
-    if (old?.partial) for (const t of old.partial.trees) t.delete();
+    if (old) this.deleteTrees(old);
     this.files.delete(file);
-    this.index = undefined;
-    this.opened = undefined;
+    this.filesChanged();
   }
 
   /** The parse of a file (parsing it now if needed); undefined when it failed, and in partial mode. */
@@ -718,10 +725,7 @@ export class Project {
   }
 
   dispose(): void {
-    for (const f of this.files.values()) {
-      f.parsed?.tree.delete();
-      if (f.partial) for (const t of f.partial.trees) t.delete();
-    }
+    for (const f of this.files.values()) this.deleteTrees(f);
     this.files.clear();
   }
 }
