@@ -720,15 +720,15 @@ function postDominators(cfg: Cfg): Int32Array {
   return idom;
 }
 
-/**
- * Backward liveness of fact keys (tracked variables and pure-condition keys): a fact is kept only where some path
- * reads it before it is overwritten.
- */
 /** Live variables and condition keys at each CFG node's entry (bit sets over the keys facts can be about). */
 interface Liveness {
   has(node: number, key: string): boolean;
 }
 
+/**
+ * Backward liveness of fact keys (tracked variables and pure-condition keys): a fact is kept only where some path
+ * reads it before it is overwritten.
+ */
 function computeLiveness(cfg: Cfg, ops: Op[][], tracked: Set<string>, condKeyOf: Map<number, { key: string; negate: boolean } | null>,
   condVars: Map<string, Set<string>>): Liveness {
   const n = cfg.nodes.length;
