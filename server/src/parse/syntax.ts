@@ -71,6 +71,10 @@ export class Node {
   }
 }
 
+/** Makes a node from a type id and offsets; links a node to its parent under a field id (both copy paths). */
+type BuildNode = (typeId: number, start: number, end: number) => Node;
+type AttachNode = (n: Node, parent: Node, fieldId: number) => void;
+
 /** Whether each node type is named, asked of the grammar once per type (a node's own answer costs a wasm call). */
 const namedTables = new WeakMap<Language, Map<number, boolean>>();
 
@@ -91,26 +95,26 @@ export function copySubtree(root: TSNode, src: string, lines: number[]): Node {
     if (v === undefined) table.set(t, (v = lang.nodeTypeIsNamed(t)));
     return v;
   };
+  const build: BuildNode = (t, start, end) => new Node(types[t] || 'ERROR', isNamed(t), start, end, src, lines);
+  const attach: AttachNode = (n, parent, fieldId) => {
+    n.fieldName = fields[fieldId] ?? null;
+    n.parent = parent;
+    parent.children.push(n);
+  };
   const walk = LITTLE_ENDIAN ? wasmWalker(runtime) : undefined;
   if (walk && runtime) {
-    const fast = copyInWasm(root, src, lines, walk, runtime, types, fields, isNamed);
+    const fast = copyInWasm(root, walk, runtime, build, attach);
     if (fast) return fast;
   }
   const c = root.walk();
-  const make = (): Node => {
-    const t = c.nodeTypeId;
-    return new Node(types[t] || 'ERROR', isNamed(t), c.startIndex, c.endIndex, src, lines);
-  };
+  const make = (): Node => build(c.nodeTypeId, c.startIndex, c.endIndex);
   const top = make();
   const stack: Node[] = [top];
   try {
     if (!c.gotoFirstChild()) return top;
     for (;;) {
       const n = make();
-      n.fieldName = fields[c.currentFieldId] ?? null;
-      const parent = stack[stack.length - 1];
-      n.parent = parent;
-      parent.children.push(n);
+      attach(n, stack[stack.length - 1], c.currentFieldId);
       if (c.gotoFirstChild()) {
         stack.push(n);
         continue;
@@ -129,8 +133,7 @@ export function copySubtree(root: TSNode, src: string, lines: number[]): Node {
  * The same copy with the cursor walk inside wasm (see walker.ts): one record per node, read back from wasm memory.
  * Undefined if the walk did not finish within the node count tree-sitter gave (the caller then copies in JS).
  */
-function copyInWasm(root: TSNode, src: string, lines: number[], walk: (tree: number, out: number, cap: number) => number, m: TsModule,
-  types: string[], fields: Array<string | null>, isNamed: (t: number) => boolean): Node | undefined {
+function copyInWasm(root: TSNode, walk: (tree: number, out: number, cap: number) => number, m: TsModule, build: BuildNode, attach: AttachNode): Node | undefined {
   // descendantCount goes through the transfer buffer: asked before the cursor is put there.
   const count = root.descendantCount;
   const tree = (root.tree as unknown as { [0]: number })[0];
@@ -149,15 +152,9 @@ function copyInWasm(root: TSNode, src: string, lines: number[], walk: (tree: num
     const rec = new Int32Array(m.wasmMemory.buffer, out, n * RECORD_INTS);
     const nodes: Node[] = new Array(n);
     for (let i = 0, k = 0; i < n; i++, k += RECORD_INTS) {
-      const t = rec[k];
-      const node = new Node(types[t] || 'ERROR', isNamed(t), rec[k + 1], rec[k + 2], src, lines);
+      const node = build(rec[k], rec[k + 1], rec[k + 2]);
       const p = rec[k + 4];
-      if (p >= 0) {
-        node.fieldName = fields[rec[k + 3]] ?? null;
-        const parent = nodes[p];
-        node.parent = parent;
-        parent.children.push(node);
-      }
+      if (p >= 0) attach(node, nodes[p], rec[k + 3]);
       nodes[i] = node;
     }
     return nodes[0];
