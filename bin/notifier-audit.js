@@ -10,13 +10,15 @@ const v8 = require('v8');
 v8.setFlagsFromString('--liftoff-only');
 const fs = require('node:fs');
 const path = require('node:path');
+const argv = process.argv.slice(2);
+// An audit (not lsp, simulate, rules, --help, --version): the runs worth a code cache and a short-run mode.
+const audits = !['lsp', 'simulate', 'rules'].includes(argv[0]) && !argv.some((a) => a === '-h' || a === '--help' || a === '--version');
 // A short run (explicit files, under 1 MB in all) ends before V8's optimising compiler pays off: its background
 // compiles take the second core and the process waits for the last one at exit (~25 ms on mm/memory.c).
-const noOpt = !process.env.NOTIFIER_AUDIT_OPT && smallRun(process.argv.slice(2));
+const noOpt = !process.env.NOTIFIER_AUDIT_OPT && audits && smallRun(argv);
 if (noOpt) v8.setFlagsFromString('--no-opt');
 
 function smallRun(args) {
-  if (['lsp', 'simulate', 'rules'].includes(args[0])) return false;
   let total = 0;
   let files = 0;
   for (let i = 0; i < args.length; i++) {
@@ -117,17 +119,14 @@ if (!fs.existsSync(cli)) {
   process.exit(2);
 }
 let loaded;
-if (process.env.NOTIFIER_AUDIT_NO_CODE_CACHE) loaded = { exports: require(cli), save: () => undefined };
-else {
+if (!process.env.NOTIFIER_AUDIT_NO_CODE_CACHE) {
   try {
     loaded = loadWithCodeCache(cli);
   } catch {
-    loaded = { exports: require(cli), save: () => undefined };
+    /* no cache: the plain require below */
   }
 }
-const argv = process.argv.slice(2);
-// The cache is written after an audit (the runs worth speeding up), not after --help and the like.
-const audits = !['lsp', 'simulate', 'rules'].includes(argv[0]) && !argv.some((a) => a === '-h' || a === '--help' || a === '--version');
+loaded ??= { exports: require(cli), save: () => undefined };
 loaded.exports.main(argv).then(
   (code) => {
     process.exitCode = code;
