@@ -4,30 +4,23 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureDebianPackages } from '../../scripts/e2e-setup.mjs';
+import { setupGate } from './gate.mjs';
 import { kernelLikeWorkspace } from './harness.mjs';
 import { nvimVersion, runNeovimLsp } from './neovim-harness.mjs';
 import { ROOT } from '../helpers.mjs';
 
 const FIXTURE = join(ROOT, 'test/fixtures/rules/unbracketed-change-pte/wp-page-2012-before.c');
 let dir;
-let setupError;
+const gate = setupGate(() => nvimVersion() || ensureDebianPackages(['neovim']));
 before(() => {
-  try {
-    if (!nvimVersion()) ensureDebianPackages(['neovim']);
-  } catch (err) {
-    setupError = err;
-  }
+  gate.run();
   // A kernel-like tree: the Makefile says v4.9, so the fix uses mmun_start/mmun_end.
   dir = kernelLikeWorkspace('e2e-nvim-na-', FIXTURE, { major: 4, minor: 9 });
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('neovim: notifier-audit diagnostics, range-wrapper quick-fix applied, diagnostics cleared', { timeout: 90_000 }, async (t) => {
-  if (setupError) {
-    if (!setupError.aptUnavailable) throw setupError;
-    t.skip(setupError.message);
-    return;
-  }
+  if (!gate.ready(t)) return;
   const r = await runNeovimLsp({
     serverCmd: [process.execPath, join(ROOT, 'bin/notifier-audit.js'), 'lsp', '--stdio'],
     rootDir: dir,

@@ -5,37 +5,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureDebianPackages } from '../../scripts/e2e-setup.mjs';
+import { setupGate } from './gate.mjs';
 import { nvimVersion, runNeovimLsp } from './neovim-harness.mjs';
 import { SMOKE_C_FILE, smokeLspServerSource } from './smoke-fixtures.mjs';
 
 const C_FILE = SMOKE_C_FILE;
 
 let dir;
-let setupError;
+const gate = setupGate(() => nvimVersion() || ensureDebianPackages(['neovim']));
 before(() => {
   // Installs neovim when missing (CI on a fresh machine); fails loudly unless apt itself is unavailable.
-  try {
-    if (!nvimVersion()) ensureDebianPackages(['neovim']);
-  } catch (err) {
-    setupError = err;
-  }
+  gate.run();
   dir = mkdtempSync(join(tmpdir(), 'e2e-nvim-smoke-'));
   writeFileSync(join(dir, 'server.js'), smokeLspServerSource());
   writeFileSync(join(dir, 'demo.c'), C_FILE);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Skips only when apt-get itself is missing (printed reason); any other setup failure fails the test. */
-function requireNeovim(t) {
-  if (!setupError) return true;
-  if (!setupError.aptUnavailable) throw setupError;
-  process.stderr.write(`[e2e] SKIP: ${setupError.message}\n`);
-  t.skip(setupError.message);
-  return false;
-}
-
 test('neovim: diagnostics, quick-fix applied, diagnostics cleared', { timeout: 60_000 }, async (t) => {
-  if (!requireNeovim(t)) return;
+  if (!gate.ready(t)) return;
   const r = await runNeovimLsp({
     serverCmd: [process.execPath, join(dir, 'server.js'), '--stdio'],
     rootDir: dir,
@@ -54,7 +42,7 @@ test('neovim: diagnostics, quick-fix applied, diagnostics cleared', { timeout: 6
 });
 
 test('neovim: a failing scenario fails loudly with the reason', { timeout: 60_000 }, async (t) => {
-  if (!requireNeovim(t)) return;
+  if (!gate.ready(t)) return;
   await assert.rejects(
     runNeovimLsp({
       serverCmd: [process.execPath, join(dir, 'server.js'), '--stdio'],

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureE2eSetup, ROOT } from '../../scripts/e2e-setup.mjs';
+import { setupGate } from './gate.mjs';
 import { installVsix, makeProfile, packageVsix, processesMatching, withVSCode } from './harness.mjs';
 import { SMOKE_C_FILE, smokeLspServerSource } from './smoke-fixtures.mjs';
 
@@ -125,18 +126,14 @@ function writeSmokeExtension() {
 
 const C_FILE = SMOKE_C_FILE;
 
-let setupError;
+const gate = setupGate(ensureE2eSetup);
 let extDir;
 let lspExtDir;
 let workspace;
 before(() => {
   const t0 = Date.now();
-  try {
-    const t = ensureE2eSetup();
-    process.stderr.write(`[e2e] setup ${(t.totalMs / 1000).toFixed(1)} s\n`);
-  } catch (err) {
-    setupError = err;
-  }
+  const t = gate.run();
+  if (t) process.stderr.write(`[e2e] setup ${(t.totalMs / 1000).toFixed(1)} s\n`);
   process.stderr.write(`[e2e] setup checked in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   extDir = writeSmokeExtension();
   lspExtDir = writeLspSmokeExtension();
@@ -151,19 +148,8 @@ after(() => {
   if (workspace) rmSync(workspace, { recursive: true, force: true });
 });
 
-/** Skips only when apt-get itself is missing; any other setup failure fails the test loudly. */
-function requireSetup(t) {
-  if (!setupError) return true;
-  if (setupError.aptUnavailable) {
-    process.stderr.write(`[e2e] SKIP: ${setupError.message}\n`);
-    t.skip(setupError.message);
-    return false;
-  }
-  throw setupError;
-}
-
 test('real VS Code: squiggle, Problems row, quick-fix via light bulb, palette command', { timeout: 300_000 }, async (t) => {
-  if (!requireSetup(t)) return;
+  if (!gate.ready(t)) return;
   const t0 = Date.now();
   await withVSCode({ extensions: [{ dir: extDir }], folder: workspace, name: 'smoke' }, async (vsc) => {
     const { wb } = vsc;
@@ -192,7 +178,7 @@ test('real VS Code: squiggle, Problems row, quick-fix via light bulb, palette co
 });
 
 test('real VS Code + language client: LSP diagnostics, quick-fix, server ends with code-server', { timeout: 300_000 }, async (t) => {
-  if (!requireSetup(t)) return;
+  if (!gate.ready(t)) return;
   const t0 = Date.now();
   const serverJs = await withVSCode({ extensions: [{ dir: lspExtDir }], folder: workspace, name: 'lsp-smoke' }, async (vsc) => {
     const serverJs = join(vsc.profile.extensionsDir, 'e2e-harness.e2e-lsp-smoke-0.0.1', 'server.js');
@@ -216,7 +202,7 @@ test('real VS Code + language client: LSP diagnostics, quick-fix, server ends wi
 });
 
 test('a .vsix installs with --install-extension', { timeout: 180_000 }, (t) => {
-  if (!requireSetup(t)) return;
+  if (!gate.ready(t)) return;
   const out = mkdtempSync(join(tmpdir(), 'e2e-vsix-'));
   const profile = makeProfile();
   try {

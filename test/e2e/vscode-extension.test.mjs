@@ -5,19 +5,16 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureE2eSetup, ROOT } from '../../scripts/e2e-setup.mjs';
+import { setupGate } from './gate.mjs';
 import { kernelLikeWorkspace, packageExtension, processesMatching, withVSCode } from './harness.mjs';
 
 const FIXTURE = join(ROOT, 'test/fixtures/rules/unbracketed-change-pte/wp-page-2012-before.c');
 const VSIX = join(ROOT, 'mmu-notifier-audit.vsix');
-let setupError;
+const gate = setupGate(ensureE2eSetup);
 let workspace;
 
 before(() => {
-  try {
-    ensureE2eSetup();
-  } catch (err) {
-    setupError = err;
-  }
+  gate.run();
   packageExtension(ROOT);
   workspace = kernelLikeWorkspace('e2e-na-ws-', FIXTURE);
 });
@@ -27,11 +24,7 @@ after(() => {
 });
 
 test('real VS Code: install the .vsix, see the finding, apply the quick-fix, run palette commands', { timeout: 300_000 }, async (t) => {
-  if (setupError) {
-    if (!setupError.aptUnavailable) throw setupError;
-    t.skip(setupError.message);
-    return;
-  }
+  if (!gate.ready(t)) return;
   const t0 = Date.now();
   await withVSCode({ extensions: [{ vsix: VSIX }], folder: workspace, name: 'notifier-audit' }, async (vsc) => {
     const { wb } = vsc;

@@ -8,13 +8,14 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureE2eSetup, ROOT } from '../../scripts/e2e-setup.mjs';
+import { setupGate } from './gate.mjs';
 import { ARTIFACTS_DIR, kernelLikeWorkspace, packageExtension, pollUntil, processesMatching, withVSCode } from './harness.mjs';
 
 const FIXTURE = join(ROOT, 'test/fixtures/rules/unbracketed-change-pte/wp-page-2012-before.c');
 const VSIX = join(ROOT, 'mmu-notifier-audit.vsix');
 const FLAGGED_LINE = 21; // set_pte_at_notify(...) in the fixture
 const LOCK_LINE = 17; // page_table = pte_offset_map_lock(...)
-let setupError;
+const gate = setupGate(ensureE2eSetup);
 let workspace;
 
 const log = (m) => process.stderr.write(`[e2e] ${m}\n`);
@@ -51,11 +52,7 @@ async function editorAreaShot(page, name) {
 }
 
 before(() => {
-  try {
-    ensureE2eSetup();
-  } catch (err) {
-    setupError = err;
-  }
+  gate.run();
   packageExtension(ROOT);
   workspace = kernelLikeWorkspace('e2e-na-sim-', FIXTURE);
 });
@@ -65,11 +62,7 @@ after(() => {
 });
 
 test('real VS Code: simulate the flagged path from the palette and the code lens, click a step, land on its line', { timeout: 300_000 }, async (t) => {
-  if (setupError) {
-    if (!setupError.aptUnavailable) throw setupError;
-    t.skip(setupError.message);
-    return;
-  }
+  if (!gate.ready(t)) return;
   const t0 = Date.now();
   await withVSCode({ extensions: [{ vsix: VSIX }], folder: workspace, name: 'simulate' }, async (vsc) => {
     const { wb, page } = vsc;
