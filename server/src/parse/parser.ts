@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Language, Parser, type Edit, type Tree } from 'web-tree-sitter';
 import { prepass, type PrepassResult } from './prepass';
-import { lineStartsOf, pointAt, toRanges } from './ranges';
+import { lastAtOrBefore, lineStartsOf, pointAt, toRanges } from './ranges';
 import { useRuntime } from './syntax';
 import type { TsModule } from './walker';
 
@@ -73,15 +73,9 @@ export class CParser {
     // into wasm memory at every read, mostly text between the spans that the lexer then skips.
     const src = pre.text;
     const sorted = spans.slice().sort((x, y) => x[0] - y[0]);
+    const starts = sorted.map((sp) => sp[0]);
     const read = (index: number): string => {
-      let lo = 0;
-      let hi = sorted.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (sorted[mid][0] <= index) lo = mid;
-        else hi = mid - 1;
-      }
-      const span = sorted[lo];
+      const span = sorted[lastAtOrBefore(starts, index)];
       const end = span && span[0] <= index && index < span[1] ? Math.min(span[1], index + 4096) : index + 4096;
       return src.slice(index, end);
     };

@@ -63,16 +63,22 @@ export function toRanges(spans: Array<[number, number]>, lines: number[]): Range
   return spans.map(([a, b]) => ({ startIndex: a, endIndex: b, startPosition: pointAt(lines, a), endPosition: pointAt(lines, b) }));
 }
 
-/** Row and UTF-16 column of an offset, as tree-sitter reports them, from a line-start table (binary search). */
+/** Row and UTF-16 column of an offset, as tree-sitter reports them, from a line-start table. */
 export function pointAt(lines: number[], off: number): Point {
+  const row = lastAtOrBefore(lines, off);
+  return { row, column: off - lines[row] };
+}
+
+/** Index of the last element of an ascending array that is <= x (0 when none is; binary search). */
+export function lastAtOrBefore(sorted: ArrayLike<number>, x: number): number {
   let lo = 0;
-  let hi = lines.length - 1;
+  let hi = sorted.length - 1;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (lines[mid] <= off) lo = mid;
+    if (sorted[mid] <= x) lo = mid;
     else hi = mid - 1;
   }
-  return { row: lo, column: off - lines[lo] };
+  return lo;
 }
 
 /** Offsets where each line starts. */
