@@ -25,7 +25,11 @@ export interface Observation {
   callee?: string;
   /** Set when the effect comes from a called function's summary. */
   via?: string;
+  /** File and name of the called function whose summary gave the effect ("file\0name"). */
+  viaKey?: string;
   viaPath?: Ev[];
+  /** For a PTE change: the set_pte_at_notify() call itself, however deep in the call chain. */
+  origin?: Ev;
   notifier?: NotifierInfo;
 }
 
@@ -256,7 +260,7 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
       if (s.ranges.length > 0) {
         if (!s.pending) s.pending = ev;
       }
-      observe(s, 'changePte', ev, n, { callee: info.name, notifier: info });
+      observe(s, 'changePte', ev, n, { callee: info.name, notifier: info, origin: ev });
       return;
     }
     const evKind = info.role === 'range_start' ? 'range_start' : info.role === 'range_end' ? 'range_end' : /clear_flush.*_notify$/.test(info.name) && !/young/.test(info.name) ? 'clear_flush_notify' : 'notifier_call';
@@ -326,10 +330,11 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
       }
     }
     if (sum.changePte) {
-      const ev = posOf(file, n, 'set_pte_at_notify', { via: sum.name, callee: 'set_pte_at_notify', detail: `${sum.name}() calls set_pte_at_notify() (line ${sum.changePte.site.line})` });
+      const origin = sum.changePte.origin ?? sum.changePte.site;
+      const ev = posOf(file, n, 'set_pte_at_notify', { via: sum.name, callee: 'set_pte_at_notify', detail: `${sum.name}() calls set_pte_at_notify() (${origin.file === file ? '' : `${origin.file}:`}line ${origin.line})` });
       pushEvent(s, ev);
       if (s.ranges.length > 0 && !s.pending) s.pending = ev;
-      observe(s, 'changePte', ev, n, { callee: sum.name, via: sum.name, viaPath: sum.changePte.path });
+      observe(s, 'changePte', ev, n, { callee: sum.name, via: sum.name, viaKey: `${sum.file}\0${sum.name}`, viaPath: sum.changePte.path, origin });
     }
     for (const a of sum.acquires) {
       const key = substituteKey(a.key, args, op.lhs, sum.name, normExpr);
@@ -857,11 +862,24 @@ function trackableIds(atom: Node, assigned: Set<string>, out: Set<string>, depth
   }
 }
 
-/** True when evaluating the expression may change state (calls, assignments, ++/--). */
+/**
+ * Predicates treated as pure: a re-test on unchanged arguments gives the same answer (`is_cow_mapping(vma->vm_flags)`
+ * tested before range_start and again before range_end is one fact). Kernel naming: is_*, *_mapping, pte_*, pmd_*,
+ * pud_* tests (static inline helpers that read their arguments only).
+ */
+export const PURE_PREDICATE = /^(?:is_\w+|\w+_mapping|pte_(?:none|present|write|dirty|young|special|devmap|protnone|same)|pmd_(?:none|present|trans_huge|devmap|write|dirty|young|bad)|pud_(?:none|present|trans_huge|devmap|bad)|huge_pte_none|vma_is_\w+|PageAnon|PageKsm|PageHuge|PageTransHuge|PageCompound)$/;
+
+/** True when evaluating the expression may change state (calls other than pure predicates, assignments, ++/--). */
 function hasSideEffects(n: Node, depth = 0): boolean {
   if (depth > 100) return true;
   const t = n.type;
-  if (t === 'call_expression' || t === 'assignment_expression' || t === 'update_expression' || t === 'compound_statement') return true;
+  if (t === 'call_expression') {
+    const f = n.childForFieldName('function');
+    if (!f || f.type !== 'identifier' || !PURE_PREDICATE.test(f.text)) return true;
+    const args = n.childForFieldName('arguments');
+    return !!args && hasSideEffects(args, depth + 1);
+  }
+  if (t === 'assignment_expression' || t === 'update_expression' || t === 'compound_statement') return true;
   const c = n.namedChildCount;
   for (let i = 0; i < c; i++) {
     const ch = n.namedChild(i);
@@ -964,7 +982,7 @@ function summarize(fn: FunctionInfo, file: string, exits: State[], obs: Observat
     rangeDelta,
     rangeSite,
     rangeDeltaConsistent,
-    changePte: cp ? { site: cp.at, path: cp.path } : undefined,
+    changePte: cp ? { site: cp.at, path: cp.path, origin: cp.origin ?? cp.at } : undefined,
     sleeps: sl ? { site: sl.at, callee: sl.callee ?? '', path: sl.path } : undefined,
   };
 }

@@ -23,7 +23,7 @@ export interface Summary {
   /** The delta holds on every path (a begin/end helper by design), rather than on some paths only. */
   rangeDeltaConsistent?: boolean;
   /** Reaches set_pte_at_notify with no range of its own open (the caller must bracket). */
-  changePte?: { site: Ev; path: Ev[] };
+  changePte?: { site: Ev; path: Ev[]; origin?: Ev };
   /** Reaches a may-sleep notifier call without holding a page-table lock itself. */
   sleeps?: { site: Ev; callee: string; path: Ev[] };
 }

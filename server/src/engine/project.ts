@@ -10,6 +10,7 @@ import { RULES } from '../rules';
 import { publicPath } from '../rules/types';
 import { computeFixHint } from './fixhint';
 import { findSuppression } from './suppress';
+import { PtePlacement, type PteCall } from './placement';
 import type { Settings } from '../config';
 import type { FileError, Finding, IncompleteInfo, KernelVersion } from './types';
 
@@ -100,7 +101,9 @@ interface FnResult {
   start: number;
   end: number;
   summary: Summary;
-  findings: Array<{ f: Finding; defer: boolean }>;
+  findings: Array<{ f: Finding; defer: boolean; pte?: { viaKey?: string } }>;
+  /** Calls of functions that change a PTE unbracketed, for the placement of those findings. */
+  pteCalls: PteCall[];
   incomplete?: string;
   deps: Map<string, string>;
   used: string[];
@@ -608,6 +611,7 @@ export class Project {
     // Who is called by analysed code (then helpers defer to their callers).
     const called = new Set<string>();
     for (const r of results.values()) for (const u of r.used) called.add(u);
+    const placement = new PtePlacement([...results.values()].map((r) => ({ key: `${r.file}\0${r.name}`, calls: r.pteCalls })));
 
     const onlySet = only ? new Set(only) : undefined;
     const findings: Finding[] = [];
@@ -619,16 +623,20 @@ export class Project {
     for (const r of results.values()) {
       if (onlySet && !onlySet.has(r.file)) continue;
       if (r.incomplete) incomplete.push({ file: r.file, function: r.name, line: r.line, reason: r.incomplete });
-      for (const { f, defer } of r.findings) {
+      for (const { f, defer, pte } of r.findings) {
         if (!enabled.has(f.rule)) continue;
         if (defer && called.has(r.name)) continue;
+        if (pte && !placement.reportHere(`${r.file}\0${r.name}`, pte.viaKey)) continue;
         const k = `${f.rule}\0${f.file}\0${f.line}\0${f.column}`;
         if (seen.has(k)) continue;
         seen.add(k);
         let lines = linesOf.get(f.file);
         if (!lines) linesOf.set(f.file, (lines = (this.files.get(f.file)?.text ?? '').split('\n')));
         const sup = findSuppression(lines, f.line, f.rule);
-        const out = { ...f, severity: this.settings.severity[f.rule] ?? f.severity };
+        let severity = this.settings.severity[f.rule] ?? f.severity;
+        // Before v3.7 an unbracketed set_pte_at_notify() was correct by design: a warning (a bug once v3.7 semantics apply).
+        if (f.rule === 'unbracketed-change-pte' && this.model.beforeV37 && severity === 'error') severity = 'warning';
+        const out = { ...f, severity };
         if (sup) suppressed.push({ ...out, suppressedReason: sup.reason || '(no reason given)' });
         else findings.push(out);
       }
@@ -665,7 +673,7 @@ export class Project {
       });
     } catch (e) {
       const summary: Summary = { name: fn.name, file: st.file, line: fn.line, isStatic: fn.isStatic, acquires: [], releases: [], rangeDelta: 0 };
-      return { name: fn.name, file: st.file, line: fn.line, start: fn.start, end: fn.end, summary, findings: [], incomplete: `analysis failed: ${(e as Error).message}`, deps, used: [], ms: Date.now() - t0 };
+      return { name: fn.name, file: st.file, line: fn.line, start: fn.start, end: fn.end, summary, findings: [], pteCalls: [], incomplete: `analysis failed: ${(e as Error).message}`, deps, used: [], ms: Date.now() - t0 };
     }
     const findings: FnResult['findings'] = [];
     for (const rule of RULES) {
@@ -693,7 +701,7 @@ export class Project {
         }
         const hint = computeFixHint(fa, o, raw.rule, st.text);
         if (hint) f.fix = hint;
-        findings.push({ f, defer: !!raw.deferToCallers });
+        findings.push({ f, defer: !!raw.deferToCallers, pte: raw.pteChange });
       }
     }
     return {
@@ -704,6 +712,7 @@ export class Project {
       end: fn.end,
       summary: fa.summary,
       findings,
+      pteCalls: fa.observations.flatMap((o) => (o.kind === 'changePte' && (o.viaKey || !o.via) ? [{ viaKey: o.viaKey, site: `${o.at.line}:${o.at.column}`, bracketed: o.ranges.length > 0 }] : [])),
       incomplete: fa.incomplete,
       deps,
       used: fa.usedSummaries,
@@ -748,7 +757,7 @@ function rebase(r: FnResult, fn: FunctionInfo): FnResult {
     if (c.stmtEnd !== undefined) c.stmtEnd += doff;
     return c;
   };
-  const findings = r.findings.map(({ f, defer }) => {
+  const findings = r.findings.map(({ f, defer, pte }) => {
     const g: Finding = {
       ...f,
       line: f.line + dl,
@@ -767,7 +776,7 @@ function rebase(r: FnResult, fn: FunctionInfo): FnResult {
       if (fx.unlockStmtEndOffsets) fx.unlockStmtEndOffsets = fx.unlockStmtEndOffsets.map((x) => x + doff);
       g.fix = fx;
     }
-    return { f: g, defer };
+    return { f: g, defer, pte };
   });
   const sm = r.summary;
   const summary: Summary = {
@@ -776,8 +785,12 @@ function rebase(r: FnResult, fn: FunctionInfo): FnResult {
     acquires: sm.acquires.map((a) => ({ ...a, site: mv(a.site) })),
   };
   if (sm.rangeSite) summary.rangeSite = mv(sm.rangeSite);
-  if (sm.changePte) summary.changePte = { site: mv(sm.changePte.site), path: sm.changePte.path.map(mv) };
+  if (sm.changePte) summary.changePte = { site: mv(sm.changePte.site), path: sm.changePte.path.map(mv), origin: sm.changePte.origin && mv(sm.changePte.origin) };
   if (sm.sleeps) summary.sleeps = { ...sm.sleeps, site: mv(sm.sleeps.site), path: sm.sleeps.path.map(mv) };
-  return { ...r, line: fn.line, start: fn.start, end: fn.end, findings, summary };
+  const pteCalls = r.pteCalls.map((c) => {
+    const [l, col] = c.site.split(':').map(Number);
+    return l >= firstLine && l <= lastLine ? { ...c, site: `${l + dl}:${col}` } : c;
+  });
+  return { ...r, line: fn.line, start: fn.start, end: fn.end, findings, summary, pteCalls };
 }
 

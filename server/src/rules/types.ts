@@ -20,6 +20,12 @@ export interface RawFinding {
   related: RelatedInfo[];
   /** Dropped when analysed code calls the function: its callers are then checked at their call sites. */
   deferToCallers?: boolean;
+  /**
+   * An unbracketed PTE change (rule unbracketed-change-pte): placed over the call graph, at the set_pte_at_notify()
+   * or at the callers that follow no bracket-in-the-caller convention. `viaKey` names the called function ("file\0name")
+   * when the change happens inside it.
+   */
+  pteChange?: { viaKey?: string };
 }
 
 export interface RuleContext {

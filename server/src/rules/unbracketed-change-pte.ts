@@ -12,10 +12,13 @@ export const unbracketedChangePte: Rule = {
       'falls back to invalidate_page for subscribers without change_pte: they learn about the PTE change only through the range bracket. ' +
       'Without it a secondary MMU (an RDMA ODP NIC, a GPU, an IOMMU) keeps a translation of the old page; once that page is freed and reused, ' +
       'device writes corrupt another process\'s memory and device reads leak it. Applies to kernels v3.7 to v6.9 (v6.10 removed change_pte). ' +
-      'Before v3.7 the call was correct by design; the rule still reports it there, with a note, because that is the seed pattern.',
+      'Before v3.7 the call was correct by design; the rule still reports it there as a warning, with a note, because that is the seed pattern.',
     limits:
-      'Follows calls into functions it has analysed (same scan), not through function pointers; a helper whose every analysed caller opens the ' +
-      'range is not reported, but callers outside the scanned files are not seen. Conditions are understood only for simple local flags and counters.',
+      'Reported at the set_pte_at_notify() call, where the v3.7 fix put the bracket, unless an analysed caller opens a range around the call ' +
+      '(the bracket-in-the-caller convention, looked for through chains of unbracketed wrappers): then at the callers that do not, one level up at a ' +
+      'time; nothing when every analysed caller brackets. Callers outside the scanned files and calls through function pointers are not seen. ' +
+      'Before v3.7 the finding is a warning: the code was correct then, and becomes a bug once v3.7 semantics apply (a backport). ' +
+      'Conditions are understood only for simple local flags and counters.',
   },
   check(ctx) {
     const out: RawFinding[] = [];
@@ -24,14 +27,19 @@ export const unbracketedChangePte: Rule = {
       const note = model.beforeV37 ? ' (before v3.7 the notifier core fell back to invalidate_page for subscribers without change_pte, so this was correct then; it is a bug from v3.7)' : '';
       if (o.kind === 'changePte' && o.ranges.length === 0) {
         const lock = o.locks[o.locks.length - 1];
-        const what = o.via ? `${o.via}() calls set_pte_at_notify() (line ${o.viaPath?.[o.viaPath.length - 1]?.line ?? '?'}) and this call site has` : `${o.callee}() is reached with`;
+        const origin = o.origin;
+        const what = o.via
+          ? `${o.via}() changes a PTE (set_pte_at_notify() at ${origin && origin.file !== o.at.file ? `${origin.file}:` : 'line '}${origin?.line ?? '?'}) and this call has`
+          : `${o.callee}() is reached with`;
+        const related = lock ? [rel(lock.site, `page-table lock ${lock.key} taken here`)] : [];
+        if (o.via && origin) related.unshift(rel(origin, 'set_pte_at_notify() changes the PTE here; its callers that open a range bracket it there'));
         out.push({
           rule: 'unbracketed-change-pte',
           obs: o,
           message: `${what} no mmu_notifier_invalidate_range_start() open on this path: subscribers without change_pte keep a stale translation of the old page (kernel ${model.label})${note}`,
-          related: lock ? [rel(lock.site, `page-table lock ${lock.key} taken here`)] : [],
-          // Also a call site of an unbracketed helper: a wrapper's callers own the bracket as much as the helper's do.
-          deferToCallers: true,
+          related,
+          // Where the report goes (here, a caller, or nowhere) is decided over the whole call graph: see engine/placement.
+          pteChange: { viaKey: o.viaKey },
         });
       } else if (o.kind === 'exitRangeOpen' && o.pending) {
         const start = o.ranges[0]?.site;
