@@ -167,6 +167,7 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
     if (op.k === 'assign' && op.rhs && op.rhs.type === 'identifier' && /^(NULL|true|false)$/.test(op.rhs.text)) flagVars.add(op.target);
   }
   const liveIn = computeLiveness(cfg, ops, tracked, condKeyOf, condVars);
+  const mmLocal = /\bmm\s*=\s*\(?\s*vma\s*\)?\s*->\s*vm_mm\b/.test(ctx.text.slice(fn.start, fn.end)) || fn.params.includes('mm');
   const isPtl = (key: string): boolean => isPtlExpr(key) || ptlVars.has(key) || ptlVars.has(key.replace(/^\*/, ''));
   const observations: Observation[] = [];
   const obsSeen = new Set<string>();
@@ -278,13 +279,14 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
         if (r && tracked.has(r)) s.facts.set(r, 'nz');
       }
       // Old API range_start(mm, start, end): the range is non-empty, which later `if (end > start)` tests rely on.
+      // A bound is never 0 (nothing is mapped at address 0: mmap_min_addr), so a lazy-start flag that holds the start
+      // (`mni_start = addr; range_start(mm, mni_start, end)` ... `if (mni_start) range_end(...)`) says the range is open.
+      // Decided here, the same way in every version, in the function that has the flag.
       if (op.args.length === 3) {
         const a = op.args[1].type === 'identifier' ? op.args[1].text : undefined;
         const b = op.args[2].type === 'identifier' ? op.args[2].text : undefined;
-        if (a && b && tracked.has(a) && tracked.has(b)) {
-          s.facts.set(a, `R${nodeId}:lo`);
-          s.facts.set(b, `R${nodeId}:hi`);
-        }
+        if (a && tracked.has(a)) s.facts.set(a, `R${nodeId}:lo`);
+        if (b && tracked.has(b)) s.facts.set(b, `R${nodeId}:hi`);
       }
     } else if (info.role === 'range_end') {
       if (s.ranges.length > 0) {
@@ -355,6 +357,13 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
     let lh = model.lockHelper(name);
     // Before v4.6 pmd_trans_huge_lock(pmd, vma, &ptl) returned 1 with *ptl held; since, it returns the lock.
     if (lh && /^_*pmd_trans_huge_lock$/.test(name) && op.args.length === 3) lh = { name, lockArg: 2, returns: 'bool' };
+    // Before v3.13 pmd_trans_huge_lock(pmd, vma) returned 1 with vma->vm_mm->page_table_lock held (the code names it
+    // through a local `mm = vma->vm_mm` when it has one).
+    if (lh && /^_*pmd_trans_huge_lock$/.test(name) && op.args.length === 2) {
+      const key = mmLocal ? 'mm->page_table_lock' : normExpr(`(${op.args[1].text})->vm_mm->page_table_lock`);
+      acquire(s, key, op.node, name, guardFor(op, 'bool', nodeId));
+      return;
+    }
     if (lh) {
       if (lh.releasesFirst) {
         const k = lockKeyFromArg(op.args[lh.lockArg as number], lh.field);
@@ -510,6 +519,15 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
         const v = isNull(r) ? l : r;
         tested = normExpr(unwrap(v).type === 'assignment_expression' ? unwrap(v).childForFieldName('left')?.text ?? '' : v.text);
         testTruth = op === '!=' ? truth : !truth;
+      } else if (l && r && unwrap(r).type === 'number_literal' && /^\d+$/.test(unwrap(r).text) && s.locks.some((x) => x.guard?.v === normExpr(unwrap(l).text))) {
+        // A lock helper's result compared with its "locked" value: before v4.6 __pmd_trans_huge_lock() returned 1 with
+        // the lock held, 0 or -1 without (`if (ret == 1)`, `if (ret > 0)`); any other answer means not held.
+        const c = Number(unwrap(r).text);
+        const holds = (op === '==' && c > 0) || (op === '>' && c === 0) || (op === '>=' && c === 1) ? truth : op === '!=' && c > 0 ? !truth : undefined;
+        if (holds !== undefined) {
+          tested = normExpr(unwrap(l).text);
+          testTruth = holds;
+        }
       }
     }
     if (s.ranges.some((r) => r.guard && (r.guard.node === n.id || (tested && r.guard.v === tested)))) {
