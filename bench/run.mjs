@@ -8,9 +8,12 @@
 //   3. spatch (Debian's coccinelle) with bench/cocci/*.cocci, one run per rule, on the same three targets; ours vs
 //      spatch ratios and report counts; the agreement of both tools on test/fixtures/rules;
 //   4. bench/simulator.mjs and bench/lsp-latency.mjs (when present), run as children, their output included;
-//   5. our CLI on linux-source-6.12 (mm/ and whole tree).
+//   5. our CLI on linux-source-6.12 (mm/ and whole tree);
+//   6. when $NOTIFIER_AUDIT_TREES or /work/trees exists: scripts/real-trees.mjs on those whole kernel trees (findings
+//      against the judgement files test/real-trees/*.json) and spatch's matches per rule on each tree.
 // Output: Markdown on stdout, also written to bench/results.md. Every child process is time-bounded (5 minutes).
-// Options: --quick (fewer repetitions), --skip-spatch, --skip-extras (no simulator / lsp-latency), --no-6.12.
+// Options: --quick (fewer repetitions), --skip-spatch, --skip-extras (no simulator / lsp-latency), --no-6.12,
+// --real-trees-only (only section 6, printed and not written to bench/results.md).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -398,6 +401,57 @@ async function extraBench(name, args = []) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// 6. Whole real kernel trees: scripts/real-trees.mjs --json, then spatch with both cocci files on each tree
+const REAL_TREES = process.env.NOTIFIER_AUDIT_TREES || '/work/trees';
+async function realTrees(dir, spatchOk) {
+  if (!existsSync(dir)) return undefined;
+  const r = await run(process.execPath, [join(ROOT, 'scripts/real-trees.mjs'), '--json', dir], { timeoutMs: 60 * 60 * 1000 });
+  let summary;
+  try {
+    summary = JSON.parse(r.stdout);
+  } catch {
+    return { dir, error: r.timedOut ? 'timed out' : `exit ${r.code}: ${r.stderr.trim().split('\n').slice(-2).join(' ')}` };
+  }
+  for (const t of spatchOk ? summary.trees : []) {
+    t.spatch = {};
+    for (const rule of [RULE1, RULE2]) {
+      log(`spatch ${rule} on ${t.tree}`);
+      const s = spatchSummary([await spatchOnce(t.dir, rule, '.')]);
+      t.spatch[rule] = s.error ?? s.matches.length;
+    }
+  }
+  return { dir, ...summary };
+}
+function realTreesSection(out, rt, spatchWhy) {
+  out(`### 6. Whole kernel trees under ${rt.dir} (scripts/real-trees.mjs against test/real-trees/*.json)`);
+  out();
+  if (rt.error) {
+    out(`Not measured: ${rt.error}.`);
+    out();
+    return;
+  }
+  out(`New = reported now, not in the judgement file; missing = judged, not reported now; moved = same file, function and rule, other line. Verdicts of the findings still reported. spatch: distinct matched lines, one run per rule (\`--dir . -j 2\`, cwd the tree).`);
+  out();
+  out(`| tree | version | findings (${RULE1} / ${RULE2} / other) | new | missing | moved | true / latent / false / unjudged | time | spatch (${RULE1} / ${RULE2}) |`);
+  out(`|---|---|---|---|---|---|---|---|---|`);
+  for (const t of rt.trees) {
+    if (t.error) {
+      out(`| ${t.tree} | ${t.version} | ${t.error} |||||||`);
+      continue;
+    }
+    const b = t.byRule;
+    const other = t.findings - (b[RULE1] ?? 0) - (b[RULE2] ?? 0);
+    const v = ['true', 'latent', 'false', 'unjudged'].map((k) => t.verdicts[k] ?? 0).join(' / ');
+    const sp = t.spatch ? `${t.spatch[RULE1]} / ${t.spatch[RULE2]}` : spatchWhy;
+    out(`| ${t.tree} | ${t.version} | ${t.findings} (${b[RULE1] ?? 0} / ${b[RULE2] ?? 0} / ${other}) | ${t.judgement ? t.new.length : 'no judgement file'} | ${t.missing?.length ?? 0} | ${t.moved?.length ?? 0} | ${v} | ${fmtMs(t.ms)} | ${sp} |`);
+  }
+  out();
+  const warnings = rt.trees.flatMap((t) => (t.warnings ?? []).map((w) => `${t.tree}: ${w}`));
+  for (const w of warnings.slice(0, 30)) out(`- WARNING ${w}`);
+  if (warnings.length) out();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 async function main() {
   const started = Date.now();
   const loadBefore = os.loadavg();
@@ -494,6 +548,9 @@ async function main() {
     log('bench/lsp-latency.mjs');
     extras.push(await extraBench('lsp-latency.mjs'));
   }
+
+  log(`real kernel trees (${REAL_TREES})`);
+  const rt = await realTrees(REAL_TREES, spatchOk);
 
   // -------------------------------------------------------------------------------------------------------------
   // Report
@@ -708,6 +765,7 @@ async function main() {
     }
   }
   out();
+  if (rt) realTreesSection(out, rt, spatchOk ? '' : 'n/a');
 
   out(`_Benchmark wall time: ${((Date.now() - started) / 1000).toFixed(0)} s._`);
 
@@ -721,6 +779,19 @@ if (argv[0] === '--inprocess') {
     process.stderr.write(`${e.stack ?? e}\n`);
     process.exitCode = 1;
   });
+} else if (argv.includes('--real-trees-only')) {
+  const md = [];
+  const spatchOk = !argv.includes('--skip-spatch') && have('spatch');
+  realTrees(REAL_TREES, spatchOk).then(
+    (rt) => {
+      if (rt) realTreesSection((s = '') => md.push(s), rt, spatchOk ? '' : 'n/a');
+      process.stdout.write(rt ? md.join('\n') + '\n' : `No kernel trees at ${REAL_TREES}.\n`);
+    },
+    (e) => {
+      process.stderr.write(`[bench] failed: ${e.stack ?? e}\n`);
+      process.exitCode = 1;
+    },
+  );
 } else {
   main().catch((e) => {
     process.stderr.write(`[bench] failed: ${e.stack ?? e}\n`);

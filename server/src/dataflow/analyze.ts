@@ -175,6 +175,7 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
   const usedSummaries = new Set<string>();
   const exits: State[] = [];
   let opensRange = false;
+  let rangeRequires: string[] | undefined;
   const entryAsserted = new Set<string>();
   const lockSites: FunctionAnalysis['lockSites'] = [];
   const lockSiteSeen = new Set<string>();
@@ -270,6 +271,10 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
     if (info.maySleep) observe(s, 'sleeping', ev, n, { callee: info.name, notifier: info });
     if (info.role === 'range_start') {
       opensRange = true;
+      // Parameters known non-zero here (`if (start && end) range_start(...)`): the range is opened only when the
+      // caller passes them (kept as the intersection over every range start of the function).
+      const nz = fn.params.filter((p) => { const v = s.facts.get(p); return v !== undefined && v !== 0; });
+      rangeRequires = rangeRequires ? rangeRequires.filter((p) => nz.includes(p)) : nz;
       // The non-blocking start fails with -EAGAIN without opening the range.
       const guard = /_nonblock$/.test(info.name) ? guardFor(op, 'zero', nodeId) : undefined;
       if (s.ranges.length < MAX_RANGES) s.ranges = s.ranges.concat([{ site: ev, guard }]);
@@ -343,10 +348,14 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
       const returns: LockHelper['returns'] = a.cond === 'always' ? 'always' : a.cond === 'zero' ? 'zero' : 'pointer';
       acquire(s, key, n, sum.name, guardFor(op, returns, nodeId), sum.name);
     }
-    if (sum.rangeDelta > 0) {
-      const ev = posOf(file, n, 'range_start', { via: sum.name, detail: `${sum.name}() opens a range and returns with it open` });
+    // The range opens only when the caller passes the arguments it depends on (follow_pte() passes NULL bounds).
+    const isNullArg = (i: number): boolean => !!op.args[i] && /^(NULL|0|\(\s*void\s*\*\s*\)\s*0)$/.test(op.args[i].text.trim());
+    if (sum.rangeDelta > 0 && !(sum.rangeIfArgs ?? []).some(isNullArg)) {
+      const when = sum.rangeCond ? ` when it returns ${sum.rangeCond === 'zero' ? '0' : 'non-zero'}` : '';
+      const ev = posOf(file, n, 'range_start', { via: sum.name, detail: `${sum.name}() opens a range and returns with it open${when}` });
       pushEvent(s, ev);
-      if (s.ranges.length < MAX_RANGES) s.ranges = s.ranges.concat([{ site: ev }]);
+      const guard = sum.rangeCond ? guardFor(op, sum.rangeCond === 'zero' ? 'zero' : 'pointer', nodeId) : undefined;
+      if (s.ranges.length < MAX_RANGES) s.ranges = s.ranges.concat([{ site: ev, guard }]);
     }
   };
 
@@ -359,7 +368,21 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
     if (lh && /^_*pmd_trans_huge_lock$/.test(name) && op.args.length === 3) lh = { name, lockArg: 2, returns: 'bool' };
     // Before v3.13 pmd_trans_huge_lock(pmd, vma) returned 1 with vma->vm_mm->page_table_lock held (the code names it
     // through a local `mm = vma->vm_mm` when it has one).
-    if (lh && /^_*pmd_trans_huge_lock$/.test(name) && op.args.length === 2) {
+    // follow_pte_pmd(mm, addr, [start, end | range,] &ptep, &pmdp, &ptl) (v4.10 to v5.x) and follow_pte(): the lock
+    // pointer is the last argument; with range arguments (v4.15 on) a success (0) also starts the range.
+    if (lh && (name === 'follow_pte_pmd' || name === 'follow_pte') && op.args.length >= 4) {
+      const key = lockKeyFromArg(op.args[op.args.length - 1]);
+      if (key) acquire(s, key, op.node, name, guardFor(op, 'zero', nodeId));
+      const rangeArgs = name === 'follow_pte_pmd' ? (op.args.length === 7 ? [2, 3] : op.args.length === 6 ? [2] : []) : [];
+      const isNull = (i: number): boolean => /^(NULL|0)$/.test(op.args[i].text.trim());
+      if (rangeArgs.length && !rangeArgs.some(isNull)) {
+        const ev = posOf(file, op.node, 'range_start', { via: name, detail: `${name}() starts the range when it returns 0` });
+        pushEvent(s, ev);
+        if (s.ranges.length < MAX_RANGES) s.ranges = s.ranges.concat([{ site: ev, guard: guardFor(op, 'zero', nodeId) }]);
+      }
+      return;
+    }
+    if (lh && /^_*pmd_trans_huge_lock$/.test(name) && op.args.length === 2 && model.before(3, 13)) {
       const key = mmLocal ? 'mm->page_table_lock' : normExpr(`(${op.args[1].text})->vm_mm->page_table_lock`);
       acquire(s, key, op.node, name, guardFor(op, 'bool', nodeId));
       return;
@@ -474,10 +497,12 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
     if (!value) { s.ret = 'void'; return; }
     const x = unwrap(value);
     if (x.type === 'identifier') {
-      const g = s.locks.find((l) => l.guard?.v === x.text);
+      const g = s.locks.find((l) => l.guard?.v === x.text) ?? s.ranges.find((r) => r.guard?.v === x.text);
       if (g) { s.ret = `g:${g.guard!.polarity}:${x.text}`; return; }
       if (s.locks.some((l) => l.key === x.text)) { s.ret = `lock:${x.text}`; return; }
     }
+    // -EINVAL, -ENOMEM, ...: an error code is non-zero.
+    if (x.type === 'unary_expression' && x.child(0)?.text === '-' && /^E[A-Z0-9]+$/.test(unwrap(x.childForFieldName('argument') ?? x).text)) { s.ret = 'nonzero'; return; }
     const v = evalVal(s, x);
     s.ret = v === undefined ? 'unknown' : typeof v === 'number' ? (v === 0 ? 'zero' : 'nonzero') : 'unknown';
   };
@@ -648,7 +673,8 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
     file,
     cfg,
     observations,
-    summary: summarize(fn, file, exits, observations, releasedUnheld, init.locks.concat([...entryAsserted].map((key) => ({ key, site: init.trail!.ev, onEntry: true }))), opensRange),
+    summary: summarize(fn, file, exits, observations, releasedUnheld, init.locks.concat([...entryAsserted].map((key) => ({ key, site: init.trail!.ev, onEntry: true }))), opensRange,
+      (rangeRequires ?? []).map((p) => fn.params.indexOf(p))),
     incomplete,
     usedSummaries: [...usedSummaries],
     visits,
@@ -895,6 +921,8 @@ function hasSideEffects(n: Node, depth = 0): boolean {
     const f = n.childForFieldName('function');
     if (!f || f.type !== 'identifier' || !PURE_PREDICATE.test(f.text)) return true;
     const args = n.childForFieldName('arguments');
+    // `pmd_trans_huge(*pmd)` reads a page-table entry that may change (re-tested after the lock is taken): not one fact.
+    if (args && /(^|[(,]\s*)\*/.test(args.text)) return true;
     return !!args && hasSideEffects(args, depth + 1);
   }
   if (t === 'assignment_expression' || t === 'update_expression' || t === 'compound_statement') return true;
@@ -947,7 +975,8 @@ function paramRelative(key: string, fn: FunctionInfo): string | undefined {
   return i >= 0 ? `${m[1]}$${i}${m[3]}` : undefined;
 }
 
-function summarize(fn: FunctionInfo, file: string, exits: State[], obs: Observation[], releasedUnheld: Set<string>, entryLocks: State['locks'], opensRange: boolean): Summary {
+function summarize(fn: FunctionInfo, file: string, exits: State[], obs: Observation[], releasedUnheld: Set<string>, entryLocks: State['locks'], opensRange: boolean,
+  rangeIfArgs: number[]): Summary {
   const acquires: SummaryLock[] = [];
   const keys = new Map<string, Ev>();
   for (const s of exits) for (const l of s.locks) if (!l.onEntry && !keys.has(l.key)) keys.set(l.key, l.site);
@@ -974,11 +1003,23 @@ function summarize(fn: FunctionInfo, file: string, exits: State[], obs: Observat
   let rangeDelta = 0;
   let rangeSite: Ev | undefined;
   let rangeDeltaConsistent = false;
+  let rangeCond: Summary['rangeCond'];
   const open = exits.find((s) => s.ranges.length > 0);
   if (open) {
     rangeDelta = 1;
     rangeSite = open.ranges[open.ranges.length - 1].site;
     rangeDeltaConsistent = exits.every((s) => s.ranges.length > 0);
+    // Open exactly on the paths that return 0 (or a guard variable that is 0 when the range is open), closed on the
+    // others: a conditional begin helper, like a lock helper that returns 0 with the lock held.
+    const retClass = (s: State): string => (s.ret === 'zero' || s.ret?.startsWith('g:falsy') ? 'zero' : s.ret === 'nonzero' || s.ret?.startsWith('g:truthy') ? 'nonzero' : 'unknown');
+    const withRange = exits.filter((s) => s.ranges.length > 0).map(retClass);
+    const without = exits.filter((s) => s.ranges.length === 0).map(retClass);
+    // A success without a range is allowed when the range depends on arguments (none asked for: none opened).
+    const asked = rangeIfArgs.length > 0;
+    if (!rangeDeltaConsistent) {
+      if (withRange.every((c) => c === 'zero') && without.every((c) => c === 'nonzero' || (asked && c === 'zero'))) rangeCond = 'zero';
+      else if (withRange.every((c) => c === 'nonzero') && without.every((c) => c === 'zero' || (asked && c === 'nonzero'))) rangeCond = 'nonzero';
+    }
   } else {
     const unopened = obs.find((o) => o.kind === 'rangeEndUnopened');
     if (unopened) {
@@ -1000,6 +1041,8 @@ function summarize(fn: FunctionInfo, file: string, exits: State[], obs: Observat
     rangeDelta,
     rangeSite,
     rangeDeltaConsistent,
+    rangeCond,
+    rangeIfArgs: rangeCond && rangeIfArgs.length ? rangeIfArgs : undefined,
     changePte: cp ? { site: cp.at, path: cp.path, origin: cp.origin ?? cp.at } : undefined,
     sleeps: sl ? { site: sl.at, callee: sl.callee ?? '', path: sl.path } : undefined,
   };

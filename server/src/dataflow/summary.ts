@@ -22,6 +22,13 @@ export interface Summary {
   rangeSite?: Ev;
   /** The delta holds on every path (a begin/end helper by design), rather than on some paths only. */
   rangeDeltaConsistent?: boolean;
+  /**
+   * A conditional begin helper: the range is left open exactly when the function returns zero (or non-zero), as
+   * __follow_pte_pmd() with a range argument (v4.15 to v5.x) returns 0 with the lock held and the range started.
+   */
+  rangeCond?: 'zero' | 'nonzero';
+  /** Parameter indices the conditional range depends on (`if (start && end) range_start()`): NULL there, no range. */
+  rangeIfArgs?: number[];
   /** Reaches set_pte_at_notify with no range of its own open (the caller must bracket). */
   changePte?: { site: Ev; path: Ev[]; origin?: Ev };
   /** Reaches a may-sleep notifier call without holding a page-table lock itself. */
@@ -34,7 +41,7 @@ export function escapes(s: Summary): boolean {
 }
 
 export function summaryFingerprint(s: Summary): string {
-  return JSON.stringify([s.acquires.map((a) => [a.key, a.cond]), s.releases, s.rangeDelta, !!s.changePte, !!s.sleeps]);
+  return JSON.stringify([s.acquires.map((a) => [a.key, a.cond]), s.releases, s.rangeDelta, s.rangeCond ?? '', s.rangeIfArgs ?? [], !!s.changePte, !!s.sleeps]);
 }
 
 /** Replaces a parameter reference ($i) in a summary key by the caller's argument text, then normalises. */

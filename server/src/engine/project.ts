@@ -676,6 +676,7 @@ export class Project {
       return { name: fn.name, file: st.file, line: fn.line, start: fn.start, end: fn.end, summary, findings: [], pteCalls: [], incomplete: `analysis failed: ${(e as Error).message}`, deps, used: [], ms: Date.now() - t0 };
     }
     const findings: FnResult['findings'] = [];
+    if (process.env.NOTIFIER_AUDIT_DEBUG_SUMMARY && fn.name.includes(process.env.NOTIFIER_AUDIT_DEBUG_SUMMARY)) process.stderr.write(`summary ${JSON.stringify(fa.summary, (k, v) => (k === 'site' || k === 'rangeSite' ? v.line : k === 'path' ? undefined : v))}\n`);
     for (const rule of RULES) {
       for (const raw of rule.check({ model: this.model, fa })) {
         const o = raw.obs;

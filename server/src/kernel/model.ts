@@ -156,6 +156,11 @@ export class KernelModel {
     return this.unknown || (this.v >= vkey(3, 7) && this.v < vkey(6, 10));
   }
 
+  /** The version is known and older than major.minor. */
+  before(major: number, minor: number): boolean {
+    return !this.unknown && this.v < vkey(major, minor);
+  }
+
   get beforeV37(): boolean {
     return !this.unknown && this.v < vkey(3, 7);
   }

@@ -20,8 +20,12 @@ export const rangeImbalance: Rule = {
     // A function that opens (or ends) a range on every path is a begin/end helper by design (e.g. pre_vma/post_vma
     // callbacks called through function pointers): its callers, seen or not, do the other half.
     if (fa.summary.rangeDeltaConsistent) return out;
+    // A conditional begin helper (open when it returns 0, closed when it fails): its callers test the result and end the
+    // range; they are checked at their own exits.
+    const conditionalBegin = !!fa.summary.rangeCond;
     for (const o of fa.observations) {
       if (o.kind === 'exitRangeOpen' && !o.pending) {
+        if (conditionalBegin) continue;
         const start = o.ranges[o.ranges.length - 1]?.site;
         out.push({
           rule: 'range-imbalance',
