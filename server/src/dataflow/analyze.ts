@@ -115,7 +115,7 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
   const guardVars = new Set<string>();
   for (const list of ops) for (const op of list) {
     if (op.k !== 'call' || !op.lhs) continue;
-    const lh = model.lockHelper(op.name);
+    const lh = model.lockHelperFor(op.name, op.args.length);
     if ((lh && lh.returns !== 'always') || ctx.summaryOf(op.name)?.acquires.some((a) => a.cond !== 'always')) guardVars.add(op.lhs);
   }
   for (const v of guardVars) tracked.add(v);
@@ -363,37 +363,23 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
     const name = op.name;
     const info = model.notifier(name);
     if (info) return notifierCall(s, op, info, nodeId);
-    let lh = model.lockHelper(name);
-    // Before v4.6 pmd_trans_huge_lock(pmd, vma, &ptl) returned 1 with *ptl held; since, it returns the lock.
-    if (lh && /^_*pmd_trans_huge_lock$/.test(name) && op.args.length === 3) lh = { name, lockArg: 2, returns: 'bool' };
-    // Before v3.13 pmd_trans_huge_lock(pmd, vma) returned 1 with vma->vm_mm->page_table_lock held (the code names it
-    // through a local `mm = vma->vm_mm` when it has one).
-    // follow_pte_pmd(mm, addr, [start, end | range,] &ptep, &pmdp, &ptl) (v4.10 to v5.x) and follow_pte(): the lock
-    // pointer is the last argument; with range arguments (v4.15 on) a success (0) also starts the range.
-    if (lh && (name === 'follow_pte_pmd' || name === 'follow_pte') && op.args.length >= 4) {
-      const key = lockKeyFromArg(op.args[op.args.length - 1]);
-      if (key) acquire(s, key, op.node, name, guardFor(op, 'zero', nodeId));
-      const rangeArgs = name === 'follow_pte_pmd' ? (op.args.length === 7 ? [2, 3] : op.args.length === 6 ? [2] : []) : [];
-      const isNull = (i: number): boolean => /^(NULL|0)$/.test(op.args[i].text.trim());
-      if (rangeArgs.length && !rangeArgs.some(isNull)) {
-        const ev = posOf(file, op.node, 'range_start', { via: name, detail: `${name}() starts the range when it returns 0` });
-        pushEvent(s, ev);
-        if (s.ranges.length < MAX_RANGES) s.ranges = s.ranges.concat([{ site: ev, guard: guardFor(op, 'zero', nodeId) }]);
-      }
-      return;
-    }
-    if (lh && /^_*pmd_trans_huge_lock$/.test(name) && op.args.length === 2 && model.before(3, 13)) {
-      const key = mmLocal ? 'mm->page_table_lock' : normExpr(`(${op.args[1].text})->vm_mm->page_table_lock`);
-      acquire(s, key, op.node, name, guardFor(op, 'bool', nodeId));
-      return;
-    }
+    const lh = model.lockHelperFor(name, op.args.length);
     if (lh) {
       if (lh.releasesFirst) {
         const k = lockKeyFromArg(op.args[lh.lockArg as number], lh.field);
         if (k && s.locks.some((l) => l.key === k)) release(s, k, op.node, name);
       }
-      const key = lh.lockArg === 'return' ? op.lhs ?? `${name}()` : lockKeyFromArg(op.args[lh.lockArg], lh.field);
+      let key = lh.lockArg === 'return' ? op.lhs ?? `${name}()` : lockKeyFromArg(op.args[lh.lockArg], lh.field);
+      if (lh.mmPageTableLockOfArg !== undefined && op.args[lh.mmPageTableLockOfArg]) {
+        key = mmLocal ? 'mm->page_table_lock' : normExpr(`(${op.args[lh.mmPageTableLockOfArg].text})->vm_mm->page_table_lock`);
+      }
       if (key) acquire(s, key, op.node, name, guardFor(op, lh.returns, nodeId));
+      // A success also starts the caller's range when the range arguments are given (follow_pte_pmd with bounds).
+      if (lh.rangeArgs && !lh.rangeArgs.some((i) => !op.args[i] || /^(NULL|0)$/.test(op.args[i].text.trim()))) {
+        const ev = posOf(file, op.node, 'range_start', { via: name, detail: `${name}() starts the range when it succeeds` });
+        pushEvent(s, ev);
+        if (s.ranges.length < MAX_RANGES) s.ranges = s.ranges.concat([{ site: ev, guard: guardFor(op, lh.returns, nodeId) }]);
+      }
       return;
     }
     const uh = model.unlockHelper(name);

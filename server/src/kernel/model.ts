@@ -14,6 +14,10 @@ export interface LockHelper {
   returns: LockReturns;
   /** page_vma_mapped_walk drops the lock of the previous step before looking for the next one. */
   releasesFirst?: boolean;
+  /** The lock is `<argument lockVia>->vm_mm->page_table_lock` (or `mm->page_table_lock` where a local `mm` names it). */
+  mmPageTableLockOfArg?: number;
+  /** Arguments that, when all non-NULL, make a success (see `returns`) also start an invalidate range for the caller. */
+  rangeArgs?: number[];
 }
 
 export interface UnlockHelper {
@@ -132,6 +136,8 @@ export class KernelModel {
   readonly unknown: boolean;
   readonly label: string;
   private readonly lockHelpers = new Map<string, LockHelper>();
+  /** Lock helpers the user configured: their signature is the one given, in every version. */
+  private readonly userHelpers = new Set<string>();
   private readonly unlockHelpers = new Map<string, UnlockHelper>();
   private readonly notifiers = new Map<string, NotifierInfo>();
   readonly learnedFrom: string[] = [];
@@ -145,7 +151,10 @@ export class KernelModel {
     for (const h of BUILTIN_UNLOCK_HELPERS) this.unlockHelpers.set(h.name, h);
     for (const n of builtinNotifiers(this.v, this.unknown)) this.notifiers.set(n.name, n);
     if (settings) {
-      for (const h of settings.lockHelpers) this.lockHelpers.set(h.name, { name: h.name, lockArg: h.lockArg, returns: h.returns ?? (h.lockArg === 'return' ? 'always' : 'pointer') });
+      for (const h of settings.lockHelpers) {
+        this.lockHelpers.set(h.name, { name: h.name, lockArg: h.lockArg, returns: h.returns ?? (h.lockArg === 'return' ? 'always' : 'pointer') });
+        this.userHelpers.add(h.name);
+      }
       for (const h of settings.unlockHelpers) this.unlockHelpers.set(h.name, { name: h.name, lockArg: h.lockArg });
       for (const n of settings.notifiers) this.notifiers.set(n.name, { name: n.name, role: n.role ?? 'other', maySleep: n.maySleep, source: 'user config' });
     }
@@ -167,6 +176,29 @@ export class KernelModel {
 
   lockHelper(name: string): LockHelper | undefined {
     return this.lockHelpers.get(name);
+  }
+
+  /**
+   * The lock helper a call uses, with the signature of the call's arity in this version. Versioned signatures:
+   * - pmd_trans_huge_lock(pmd, vma): before v3.13 returned 1 with vma->vm_mm->page_table_lock held; from v4.6 it
+   *   returns the lock (NULL: not huge). pmd_trans_huge_lock(pmd, vma, &ptl) (v3.13 to v4.5) returned 1 with *ptl held.
+   * - follow_pte_pmd(mm, addr, [start, end | range,] &ptep, &pmdp, &ptl) (v4.10 to v5.9), follow_invalidate_pte()
+   *   (v5.10 to v5.16), follow_pte(): 0 with *ptl held (the last argument); with range arguments (v4.15 on) a success
+   *   also starts the range.
+   */
+  lockHelperFor(name: string, argc: number): LockHelper | undefined {
+    const lh = this.lockHelpers.get(name);
+    if (!lh || this.userHelpers.has(name)) return lh;
+    if (/^_*pmd_trans_huge_lock$/.test(name)) {
+      if (argc === 3) return { name, lockArg: 2, returns: 'bool' };
+      if (argc === 2 && this.before(3, 13)) return { name, lockArg: 'return', returns: 'bool', mmPageTableLockOfArg: 1 };
+      return lh;
+    }
+    if ((name === 'follow_pte_pmd' || name === 'follow_invalidate_pte' || name === 'follow_pte') && argc >= 4) {
+      const rangeArgs = name === 'follow_pte' ? undefined : argc === 7 ? [2, 3] : argc === 6 ? [2] : undefined;
+      return { name, lockArg: argc - 1, returns: 'zero', rangeArgs };
+    }
+    return lh;
   }
   unlockHelper(name: string): UnlockHelper | undefined {
     return this.unlockHelpers.get(name);
