@@ -9,7 +9,7 @@ import {
   addLock, clampFact, cloneState, pushEvent, removeLock, stateKey, trailToPath, MAX_RANGES,
   type Ev, type Guard, type HeldLock as HeldLockT, type State, type Val,
 } from './state';
-import { substituteKey, type Summary, type SummaryLock } from './summary';
+import { leaksRange, substituteKey, type Summary, type SummaryLock } from './summary';
 
 export type ObsKind = 'changePte' | 'sleeping' | 'rangeEndUnopened' | 'exitRangeOpen';
 
@@ -355,7 +355,7 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
       const ev = posOf(file, n, 'range_start', { via: sum.name, detail: `${sum.name}() opens a range and returns with it open${when}` });
       pushEvent(s, ev);
       const guard = sum.rangeCond ? guardFor(op, sum.rangeCond === 'zero' ? 'zero' : 'pointer', nodeId) : undefined;
-      if (s.ranges.length < MAX_RANGES) s.ranges = s.ranges.concat([{ site: ev, guard }]);
+      if (s.ranges.length < MAX_RANGES) s.ranges = s.ranges.concat([{ site: ev, guard, leaked: leaksRange(sum) || undefined }]);
     }
   };
 
@@ -384,7 +384,7 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
     }
     const uh = model.unlockHelper(name);
     if (uh) {
-      const key = lockKeyFromArg(op.args[uh.lockArg], uh.field, true);
+      const key = lockKeyFromArg(op.args[uh.lockArg < 0 ? op.args.length + uh.lockArg : uh.lockArg], uh.field, true);
       if (key) release(s, key, op.node, name);
       return;
     }
@@ -461,6 +461,16 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
 
   const applyAssign = (s: State, op: Extract<Op, { k: 'assign' }>): void => {
     const t = op.target;
+    // A held lock's pointer copied to where the caller sees it (`vmf->ptl = ptl;` in the speculative-fault
+    // pte_map_lock() of vendor trees): the lock is known by that name from here, so the caller can release it.
+    if (op.op === '=' && op.rhs && (op.rhs.type === 'identifier' || op.rhs.type === 'field_expression') && paramRelative(t, fn)) {
+      const src = normExpr(op.rhs.text);
+      const held = s.locks.find((l) => l.key === src);
+      if (held && !paramRelative(src, fn)) {
+        removeLock(s, src);
+        addLock(s, { ...held, key: t });
+      }
+    }
     const affected = condVars.get(t) ?? condVars.get(t.split(/[.>-]/)[0]);
     if (affected) for (const k of affected) s.facts.delete(k);
     // A re-assigned guard variable no longer says whether the lock is held: assume it is.
@@ -605,8 +615,9 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
     const s = cloneState(st);
     if (n.kind === 'exit') {
       exits.push(s);
-      if (s.ranges.length > 0) {
-        observe(s, 'exitRangeOpen', s.pending ?? s.ranges[s.ranges.length - 1].site, fn.node, { pending: s.pending });
+      const own = s.ranges.filter((r) => !r.leaked);
+      if (own.length > 0) {
+        observe(s, 'exitRangeOpen', s.pending ?? own[own.length - 1].site, fn.node, { pending: s.pending });
       }
       continue;
     }
@@ -990,16 +1001,19 @@ function summarize(fn: FunctionInfo, file: string, exits: State[], obs: Observat
   let rangeSite: Ev | undefined;
   let rangeDeltaConsistent = false;
   let rangeCond: Summary['rangeCond'];
-  const open = exits.find((s) => s.ranges.length > 0);
+  // Ranges leaked by callees are reported there and do not travel further up.
+  const openRanges = (s: State): number => s.ranges.filter((r) => !r.leaked).length;
+  const open = exits.find((s) => openRanges(s) > 0);
   if (open) {
     rangeDelta = 1;
-    rangeSite = open.ranges[open.ranges.length - 1].site;
-    rangeDeltaConsistent = exits.every((s) => s.ranges.length > 0);
+    const own = open.ranges.filter((r) => !r.leaked);
+    rangeSite = own[own.length - 1].site;
+    rangeDeltaConsistent = exits.every((s) => openRanges(s) > 0);
     // Open exactly on the paths that return 0 (or a guard variable that is 0 when the range is open), closed on the
     // others: a conditional begin helper, like a lock helper that returns 0 with the lock held.
     const retClass = (s: State): string => (s.ret === 'zero' || s.ret?.startsWith('g:falsy') ? 'zero' : s.ret === 'nonzero' || s.ret?.startsWith('g:truthy') ? 'nonzero' : 'unknown');
-    const withRange = exits.filter((s) => s.ranges.length > 0).map(retClass);
-    const without = exits.filter((s) => s.ranges.length === 0).map(retClass);
+    const withRange = exits.filter((s) => openRanges(s) > 0).map(retClass);
+    const without = exits.filter((s) => openRanges(s) === 0).map(retClass);
     // A success without a range is allowed when the range depends on arguments (none asked for: none opened).
     const asked = rangeIfArgs.length > 0;
     if (!rangeDeltaConsistent) {

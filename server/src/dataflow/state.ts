@@ -29,6 +29,11 @@ export interface OpenRange {
   site: Ev;
   /** range_start_nonblock(): open only if it returned 0. */
   guard?: Guard;
+  /**
+   * Opened by a callee that leaves it open on some paths only, without a return value that says so: a leak reported
+   * in that callee. The caller may still end it, but is not reported for leaving it open (one report, at the source).
+   */
+  leaked?: boolean;
 }
 
 export type Val = number | string;
@@ -64,7 +69,7 @@ export function clampFact(v: number): number | undefined {
 export function stateKey(s: State, withFacts = true): string {
   let k = '';
   for (const l of s.locks) k += `${l.key}${l.guard ? `?${l.guard.v ?? '#' + l.guard.node}${l.guard.polarity[0]}` : ''}${l.onEntry ? '^' : ''},`;
-  k += `|${s.ranges.map((r) => (r.guard ? `g${r.guard.v ?? '#' + r.guard.node}` : 'r')).join('')}${s.under ? 'u' : ''}|${s.pending ? `${s.pending.line}:${s.pending.column}` : ''}|${s.ret ?? ''}|`;
+  k += `|${s.ranges.map((r) => (r.guard ? `g${r.guard.v ?? '#' + r.guard.node}` : r.leaked ? 'l' : 'r')).join('')}${s.under ? 'u' : ''}|${s.pending ? `${s.pending.line}:${s.pending.column}` : ''}|${s.ret ?? ''}|`;
   if (withFacts && s.facts.size) {
     const keys = [...s.facts.keys()].sort();
     for (const f of keys) k += `${f}=${s.facts.get(f)};`;

@@ -35,6 +35,11 @@ export interface Summary {
   sleeps?: { site: Ev; callee: string; path: Ev[] };
 }
 
+/** Leaves a range open on some paths only, with no return value that says so: a leak, reported in the function. */
+export function leaksRange(s: Summary): boolean {
+  return s.rangeDelta > 0 && !s.rangeDeltaConsistent && !s.rangeCond;
+}
+
 /** Has an effect that matters to callers even when they hold no lock (so callers must be analysed). */
 export function escapes(s: Summary): boolean {
   return s.rangeDelta !== 0 || !!s.changePte || !!s.sleeps;

@@ -22,6 +22,7 @@ export interface LockHelper {
 
 export interface UnlockHelper {
   name: string;
+  /** Argument index of the lock; negative: counted from the end (-1 is the last argument). */
   lockArg: number;
   field?: string;
 }
@@ -69,6 +70,9 @@ const BUILTIN_LOCK_HELPERS: LockHelper[] = [
 
 const BUILTIN_UNLOCK_HELPERS: UnlockHelper[] = [
   { name: 'pte_unmap_unlock', lockArg: 1 },
+  // Declared __releases(ptl) (v5.19 on; defined in mm/filemap.c): waits for the migration with the lock dropped.
+  // A negative lockArg counts from the last argument (its signature lost the ptep argument in v6.5).
+  { name: 'migration_entry_wait_on_locked', lockArg: -1 },
   { name: 'page_vma_mapped_walk_done', lockArg: 0, field: 'ptl' },
 ];
 

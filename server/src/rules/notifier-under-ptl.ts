@@ -16,21 +16,26 @@ export const notifierUnderPtl: Rule = {
       'mmu_notifier_range_init().',
     limits:
       'Knows the lock helpers of the model and of the config; a lock taken through a function pointer or an unknown wrapper is not seen. ' +
-      'spin_lock() counts only when its lock expression looks like a page-table lock (ptl, page_table_lock, a pte_lockptr() result).',
+      'spin_lock() counts only when its lock expression looks like a page-table lock (ptl, page_table_lock, a pte_lockptr() result). ' +
+      'A lock that a callee returns held under a name the caller cannot release it by is not reported as held.',
   },
   check(ctx) {
     const out: RawFinding[] = [];
     const { fa, model } = ctx;
     for (const o of fa.observations) {
-      if (o.kind !== 'sleeping' || o.locks.length === 0) continue;
-      const lock = o.locks[o.locks.length - 1];
+      if (o.kind !== 'sleeping') continue;
+      // A lock a callee returned without a name the caller can release it by ("opaque"): whether it is still held
+      // cannot be decided, so it is not reported as held.
+      const locks = o.locks.filter((l) => !l.key.startsWith('opaque:'));
+      if (locks.length === 0) continue;
+      const lock = locks[locks.length - 1];
       const callee = o.via ? `${o.via}() (which calls ${o.callee}())` : `${o.callee}()`;
       const exp = o.notifier?.expansion ? ` (expands to ${o.notifier.expansion} in kernel ${model.label})` : '';
       out.push({
         rule: 'notifier-under-ptl',
         obs: o,
         message: `${callee}${exp} may sleep but is called with the page-table lock ${lock.key} held: sleeping in atomic context (kernel ${model.label})`,
-        related: o.locks.map((l) => rel(l.site, l.onEntry ? `${l.key} held on entry` : `page-table lock ${l.key} taken here`)),
+        related: locks.map((l) => rel(l.site, l.onEntry ? `${l.key} held on entry` : `page-table lock ${l.key} taken here`)),
       });
     }
     return out;

@@ -16,7 +16,9 @@ export const rangeImbalance: Rule = {
   check(ctx) {
     const out: RawFinding[] = [];
     const { fa } = ctx;
-    const deferToCallers = fa.summary.rangeDelta !== 0;
+    // A range left open on some paths only is a leak of this function (the missing end goes here); an end without a
+    // start may be the caller's range, so it waits for the callers' analysis.
+    const deferToCallers = fa.summary.rangeDelta < 0;
     // A function that opens (or ends) a range on every path is a begin/end helper by design (e.g. pre_vma/post_vma
     // callbacks called through function pointers): its callers, seen or not, do the other half.
     if (fa.summary.rangeDeltaConsistent) return out;
