@@ -101,7 +101,7 @@ interface FnResult {
   start: number;
   end: number;
   summary: Summary;
-  findings: Array<{ f: Finding; defer: boolean; pte?: { viaKey?: string } }>;
+  findings: Array<{ f: Finding; defer: boolean; pte?: { viaKey?: string }; downgrade?: boolean }>;
   /** Calls of functions that change a PTE unbracketed, for the placement of those findings. */
   pteCalls: PteCall[];
   incomplete?: string;
@@ -623,7 +623,7 @@ export class Project {
     for (const r of results.values()) {
       if (onlySet && !onlySet.has(r.file)) continue;
       if (r.incomplete) incomplete.push({ file: r.file, function: r.name, line: r.line, reason: r.incomplete });
-      for (const { f, defer, pte } of r.findings) {
+      for (const { f, defer, pte, downgrade } of r.findings) {
         if (!enabled.has(f.rule)) continue;
         if (defer && called.has(r.name)) continue;
         if (pte && !placement.reportHere(`${r.file}\0${r.name}`, pte.viaKey)) continue;
@@ -635,7 +635,7 @@ export class Project {
         const sup = findSuppression(lines, f.line, f.rule);
         let severity = this.settings.severity[f.rule] ?? f.severity;
         // Before v3.7 an unbracketed set_pte_at_notify() was correct by design: a warning (a bug once v3.7 semantics apply).
-        if (f.rule === 'unbracketed-change-pte' && this.model.beforeV37 && severity === 'error') severity = 'warning';
+        if ((downgrade || (f.rule === 'unbracketed-change-pte' && this.model.beforeV37)) && severity === 'error') severity = 'warning';
         const out = { ...f, severity };
         if (sup) suppressed.push({ ...out, suppressedReason: sup.reason || '(no reason given)' });
         else findings.push(out);
@@ -702,7 +702,7 @@ export class Project {
         }
         const hint = computeFixHint(fa, o, raw.rule, st.text);
         if (hint) f.fix = hint;
-        findings.push({ f, defer: !!raw.deferToCallers, pte: raw.pteChange });
+        findings.push({ f, defer: !!raw.deferToCallers, pte: raw.pteChange, downgrade: raw.downgrade });
       }
     }
     return {
@@ -758,7 +758,7 @@ function rebase(r: FnResult, fn: FunctionInfo): FnResult {
     if (c.stmtEnd !== undefined) c.stmtEnd += doff;
     return c;
   };
-  const findings = r.findings.map(({ f, defer, pte }) => {
+  const findings = r.findings.map(({ f, defer, pte, downgrade }) => {
     const g: Finding = {
       ...f,
       line: f.line + dl,
@@ -777,7 +777,7 @@ function rebase(r: FnResult, fn: FunctionInfo): FnResult {
       if (fx.unlockStmtEndOffsets) fx.unlockStmtEndOffsets = fx.unlockStmtEndOffsets.map((x) => x + doff);
       g.fix = fx;
     }
-    return { f: g, defer, pte };
+    return { f: g, defer, pte, downgrade };
   });
   const sm = r.summary;
   const summary: Summary = {

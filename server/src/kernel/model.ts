@@ -37,6 +37,12 @@ export interface NotifierInfo {
   expansion?: string;
   /** Where the fact came from: built-in model, the audited tree's header, or the user's config. */
   source: string;
+  /**
+   * Called under the page-table lock by design in this version: invalidate_page before v3.7 (ptep_clear_flush_notify()
+   * under page_check_address() or pte_offset_map_lock()). It may sleep in a subscriber that sleeps (RDMA ODP), so it is
+   * reported, as a warning: 2ec74c3 (v3.7) moved these calls out of the lock.
+   */
+  underPtlByDesign?: boolean;
 }
 
 /** Numeric version key: major * 1000 + minor. */
@@ -91,18 +97,20 @@ export function isPtlExpr(key: string): boolean {
 function builtinNotifiers(v: number, unknown: boolean): NotifierInfo[] {
   const src = 'built-in model';
   const out: NotifierInfo[] = [];
-  const add = (name: string, role: NotifierRole, maySleep: boolean, expansion?: string): void => {
-    out.push({ name, role, maySleep, expansion, source: src });
+  const add = (name: string, role: NotifierRole, maySleep: boolean, expansion?: string, underPtlByDesign?: boolean): void => {
+    out.push({ name, role, maySleep, expansion, source: src, underPtlByDesign });
   };
+  const before37 = !unknown && v < vkey(3, 7);
   for (const p of ['', '__']) {
     add(`${p}mmu_notifier_invalidate_range_start`, 'range_start', true);
     add(`${p}mmu_notifier_invalidate_range_end`, 'range_end', true);
   }
   add('mmu_notifier_invalidate_range_only_end', 'range_end', true);
   add('mmu_notifier_invalidate_range_start_nonblock', 'range_start', false);
-  // invalidate_page: sleeps from v3.7 (2ec74c3 moved it out of the PTL) until its removal in v4.13.
-  add('mmu_notifier_invalidate_page', 'other', unknown || v >= vkey(3, 7));
-  add('__mmu_notifier_invalidate_page', 'other', unknown || v >= vkey(3, 7));
+  // invalidate_page: may sleep from v3.7 (2ec74c3 moved it out of the PTL) until its removal in v4.13. Before v3.7 it
+  // was called under the PTL by design, which kept sleeping subscribers out: reported as a warning there.
+  add('mmu_notifier_invalidate_page', 'other', true, undefined, before37);
+  add('__mmu_notifier_invalidate_page', 'other', true, undefined, before37);
   // invalidate_range is called under the PTL by design (v3.19 to v6.5).
   add('mmu_notifier_invalidate_range', 'other', false);
   add('__mmu_notifier_invalidate_range', 'other', false);
@@ -113,7 +121,7 @@ function builtinNotifiers(v: number, unknown: boolean): NotifierInfo[] {
     add('__mmu_notifier_change_pte', 'change_pte', false);
   }
   // ptep_clear_flush_notify: invalidate_page before v3.19 (may sleep from v3.7), invalidate_range v3.19..v6.5, plain after.
-  if (!unknown && v < vkey(3, 7)) add('ptep_clear_flush_notify', 'other', false, 'ptep_clear_flush() + mmu_notifier_invalidate_page()');
+  if (before37) add('ptep_clear_flush_notify', 'other', true, 'ptep_clear_flush() + mmu_notifier_invalidate_page()', true);
   else if (!unknown && v < vkey(3, 19)) add('ptep_clear_flush_notify', 'other', true, 'ptep_clear_flush() + mmu_notifier_invalidate_page()');
   else if (unknown || v < vkey(6, 6)) add('ptep_clear_flush_notify', 'other', false, 'ptep_clear_flush() + mmu_notifier_invalidate_range()');
   else add('ptep_clear_flush_notify', 'other', false, 'ptep_clear_flush()');
@@ -229,6 +237,7 @@ export class KernelModel {
       }
       const sleeping = calls.find((c) => this.notifiers.get(c.replace(/^__/, ''))?.maySleep || /invalidate_range_(start|end)$/.test(c));
       const changePte = calls.some((c) => /change_pte$/.test(c));
+      const byDesign = calls.some((c) => this.notifiers.get(c.replace(/^__/, ''))?.underPtlByDesign) && !calls.some((c) => /invalidate_range_(start|end)$/.test(c));
       const prev = this.notifiers.get(name);
       if (prev && prev.source === 'user config') continue;
       // With CONFIG_MMU_NOTIFIER there are two definitions; the one with notifier calls is the one that matters.
@@ -238,6 +247,7 @@ export class KernelModel {
         maySleep: !!sleeping && !changePte,
         expansion: calls.join(' + '),
         source: path,
+        underPtlByDesign: byDesign || undefined,
       });
       learned++;
     }

@@ -26,6 +26,8 @@ export interface RawFinding {
    * when the change happens inside it.
    */
   pteChange?: { viaKey?: string };
+  /** A warning at most (the code was correct by design in this version; the rule's error severity does not apply). */
+  downgrade?: boolean;
 }
 
 export interface RuleContext {

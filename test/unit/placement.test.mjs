@@ -1,0 +1,46 @@
+// Where findings land and how severe they are, beyond the fixture line lists: pre-v3.7 rule A and invalidate_page
+// under the PTL are warnings with the version note; a caller-level report names the set_pte_at_notify() line.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { ROOT, analyzeFiles } from '../helpers.mjs';
+
+const fx = (p) => join(ROOT, 'test/fixtures/rules', p);
+
+test('before v3.7, unbracketed-change-pte is a warning that says the code was correct then', async () => {
+  const r = await analyzeFiles([fx('unbracketed-change-pte/pre-3.7-still-reported.c')], '3.6');
+  assert.equal(r.findings.length, 1);
+  assert.equal(r.findings[0].severity, 'warning');
+  assert.match(r.findings[0].message, /correct then/);
+  const r2 = await analyzeFiles([fx('unbracketed-change-pte/pre-3.7-still-reported.c')], '3.10');
+  assert.equal(r2.findings[0].severity, 'error');
+});
+
+test('before v3.7, invalidate_page under the PTL is a warning naming the v3.7 series', async () => {
+  const r = await analyzeFiles([fx('notifier-under-ptl/invalidate-page-under-ptl-v3.6.c')], '3.6');
+  assert.equal(r.findings.length, 2);
+  for (const f of r.findings) {
+    assert.equal(f.severity, 'warning');
+    assert.match(f.message, /before v3\.7 this was the design/);
+    assert.match(f.message, /move all mmu notifier invocations to be done outside the PT lock/);
+  }
+  // The same code on v3.10 (invalidate_page may sleep, outside the lock by then): an error.
+  const r2 = await analyzeFiles([fx('notifier-under-ptl/invalidate-page-under-ptl-v3.6.c')], '3.10');
+  assert.equal(r2.findings.length, 2);
+  for (const f of r2.findings) assert.equal(f.severity, 'error');
+});
+
+test('a report moved to a caller names the set_pte_at_notify() line and starts at the caller', async () => {
+  const r = await analyzeFiles([fx('unbracketed-change-pte/convention-one-level-at-a-time.c')], '5.4');
+  assert.equal(r.findings.length, 1);
+  const f = r.findings[0];
+  assert.equal(f.function, 'outer_unbracketed');
+  assert.ok(f.related.some((x) => x.line === 16 && /set_pte_at_notify/.test(x.message)), JSON.stringify(f.related));
+  assert.equal(f.path[0].event, 'entry');
+  assert.equal(f.path[0].detail, 'outer_unbracketed');
+});
+
+test('no caller brackets: one report, at the set_pte_at_notify() line, whatever the number of roots', async () => {
+  const r = await analyzeFiles([fx('unbracketed-change-pte/no-caller-brackets.c')], '4.4');
+  assert.deepEqual(r.findings.map((f) => [f.function, f.line]), [['wp_copy', 16]]);
+});
