@@ -192,7 +192,8 @@ export function startServer(): Connection {
     const file = uriToFile(p.textDocument.uri);
     const open = docs.get(p.textDocument.uri);
     const doc = open ?? diskDocument(p.textDocument.uri, s.textOf(file) ?? '');
-    return codeActionsFor(p, doc, findings, s.rangeApi, !!caps.workspace?.workspaceEdit?.documentChanges, !!open);
+    const verify = (newText: string, f: { function: string; rule: string }): boolean => s.project.checkRewrite(file, f.function, f.rule, newText).ok;
+    return codeActionsFor(p, doc, findings, s.rangeApi, !!caps.workspace?.workspaceEdit?.documentChanges, !!open, verify);
   });
 
   conn.onRequest(Methods.scanWorkspace, async () => {

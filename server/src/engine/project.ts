@@ -11,6 +11,7 @@ import { publicPath } from '../rules/types';
 import { computeFixHint } from './fixhint';
 import { findSuppression } from './suppress';
 import { PtePlacement, type PteCall } from './placement';
+import { problemCounts, rewriteIsClean, type ProblemCounts } from './verify';
 import type { Settings } from '../config';
 import type { FileError, Finding, IncompleteInfo, KernelVersion } from './types';
 
@@ -719,6 +720,27 @@ export class Project {
       used: fa.usedSummaries,
       ms: Date.now() - t0,
     };
+  }
+
+  /**
+   * Would rewriting `file` to `newText` fix the finding of `rule` in function `fnName`? Both texts are analysed in a
+   * scratch project (same kernel model and settings; the function alone, as an editor sees one file): the rewrite
+   * must remove the rule's problem without adding another lock or range problem or a parse error.
+   */
+  checkRewrite(file: string, fnName: string, rule: string, newText: string): { ok: boolean; reason?: string } {
+    const old = this.files.get(file)?.text;
+    if (old === undefined) return { ok: false, reason: 'file not loaded' };
+    const scratch = new Project(this.parser, { ...this.opts, partialParse: false });
+    try {
+      const counts = (text: string): ProblemCounts => {
+        scratch.setFile(file, text);
+        const fa = scratch.analyzeOne(file, fnName);
+        return problemCounts(fa, fa?.fn.node);
+      };
+      return rewriteIsClean(rule, counts(old), counts(newText));
+    } finally {
+      scratch.dispose();
+    }
   }
 
   /** For tests and debugging: the analysis of one function. */

@@ -3,7 +3,7 @@ import { CodeActionKind, type CodeAction, type CodeActionParams, type Diagnostic
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Finding } from '../engine/types';
 import { rangeOf } from './diagnostics';
-import { fixesFor, type RangeApi } from './fixes';
+import { fixesFor, type FixVerifier, type RangeApi } from './fixes';
 
 function overlaps(a: Range, b: Range): boolean {
   const before = (p: Range['start'], q: Range['start']) => p.line < q.line || (p.line === q.line && p.character < q.character);
@@ -17,6 +17,8 @@ export function codeActionsFor(
   api: RangeApi,
   useDocumentChanges: boolean,
   isOpen: boolean,
+  /** Re-analyses a rewrite: a fix is offered only when it re-analyses clean. */
+  verify?: FixVerifier,
 ): CodeAction[] {
   if (params.context.only && !params.context.only.some((k) => k === CodeActionKind.QuickFix || k.startsWith(CodeActionKind.QuickFix) || CodeActionKind.QuickFix.startsWith(k))) return [];
   const text = doc.getText();
@@ -25,7 +27,7 @@ export function codeActionsFor(
     const r = rangeOf(f);
     if (!overlaps(r, params.range)) continue;
     const diags: Diagnostic[] = params.context.diagnostics.filter((d) => d.code === f.rule && d.range.start.line === r.start.line);
-    for (const fix of fixesFor(text, f, api)) {
+    for (const fix of fixesFor(text, f, api, verify)) {
       out.push({
         title: fix.title,
         kind: CodeActionKind.QuickFix,

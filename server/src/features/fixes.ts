@@ -90,28 +90,46 @@ function freshName(fnText: string, base: string): string {
   return n;
 }
 
-/** Quick-fix 1: open an invalidate range before the page-table lock is taken and close it after each unlock. */
-export function insertRangeFix(text: string, f: Finding, api: RangeApi): FixProposal | undefined {
+/** The identifiers a fix writes must be in scope: the function (parameters, locals) already names them. */
+function inScope(fnText: string, expr: string): boolean {
+  const ids = expr.match(/(?<![.>\w])[A-Za-z_]\w*/g) ?? [];
+  return ids.every((id) => /^(PAGE_MASK|PAGE_SIZE|NULL)$/.test(id) || new RegExp(`\\b${id}\\b`).test(fnText));
+}
+
+/**
+ * Quick-fix 1: open an invalidate range before the page-table lock is taken and close it after each unlock, as
+ * 6bdb913f0a70 did in do_wp_page(). `flagged`: the start is conditional (some path reaches an unlock without passing
+ * it), so a flag set with the start guards each end (`mmun_called` in that patch). Undefined when the bounds or the mm
+ * cannot be written with names in scope.
+ */
+export function insertRangeFix(text: string, f: Finding, api: RangeApi, variant: 'plain' | 'flag' | 'exit-label' = 'plain'): FixProposal | undefined {
+  const flagged = variant === 'flag';
   const h = f.fix;
   if (!h || h.kind !== 'insert-range') return undefined;
   // A range already open around the change but left open on some exit: wrapping again would nest ranges; not this fix.
   if (/range that some path leaves open/.test(f.message)) return undefined;
   const endOffsets = [...new Set(h.endInsertOffsets.map((e) => endOutsideLoops(text, h.startInsertOffset, e)))].sort((a, b) => a - b);
   const fnText = functionTextAround(text, f);
-  const mm = h.args[0] ?? (/\bmm\b/.test(fnText) ? 'mm' : h.vma ? `${h.vma}->vm_mm` : 'mm');
-  const addr = h.args[1] ?? (/\baddress\b/.test(fnText) ? 'address' : /\baddr\b/.test(fnText) ? 'addr' : 'address');
+  const mm = h.args[0] ?? (/\bmm\b/.test(fnText) ? 'mm' : h.vma ? `${h.vma}->vm_mm` : undefined);
+  const addr = h.args[1] ?? (/\baddress\b/.test(fnText) ? 'address' : /\baddr\b/.test(fnText) ? 'addr' : undefined);
+  if (!mm || !addr || !inScope(fnText, mm) || !inScope(fnText, addr) || (h.vma && !inScope(fnText, h.vma))) return undefined;
   const addrExpr = /^[\w>.-]+$/.test(addr) ? addr : `(${addr})`;
-  const startIndent = indentOfLine(text, h.startInsertOffset);
+  const startAt = aboveComment(text, h.startInsertOffset);
+  const startIndent = indentOfLine(text, startAt);
   const edits: OffsetEdit[] = [];
   let open: string;
   let close: string;
+  const flag = flagged ? freshName(fnText, api.style === 'mmun' ? 'mmun_called' : 'notified') : '';
   if (api.style === 'mmun') {
     const s = freshName(fnText, 'mmun_start');
     const e = freshName(fnText, 'mmun_end');
-    edits.push({ start: h.declInsertOffset, end: h.declInsertOffset, newText: `${h.indent}unsigned long ${s}, ${e};\n` });
+    edits.push({ start: h.declInsertOffset, end: h.declInsertOffset, newText: flagged
+      ? `${h.indent}unsigned long ${s} = 0;\t/* For mmu_notifiers */\n${h.indent}unsigned long ${e} = 0;\t/* For mmu_notifiers */\n${h.indent}bool ${flag} = false;\n`
+      : `${h.indent}unsigned long ${s}, ${e};\n` });
     open =
       `${startIndent}${s} = ${addrExpr} & PAGE_MASK;\n` +
       `${startIndent}${e} = ${s} + PAGE_SIZE;\n` +
+      (flagged ? `${startIndent}${flag} = true;\n` : '') +
       `${startIndent}mmu_notifier_invalidate_range_start(${mm}, ${s}, ${e});\n`;
     close = `mmu_notifier_invalidate_range_end(${mm}, ${s}, ${e});`;
   } else {
@@ -129,20 +147,41 @@ export function insertRangeFix(text: string, f: Finding, api: RangeApi): FixProp
     };
     const params = api.initParams ?? ['range', 'event', 'flags', 'vma', 'mm', 'start', 'end'];
     const args = params.map((p, i) => values[p] ?? (i === 0 ? `&${r}` : '0'));
-    edits.push({ start: h.declInsertOffset, end: h.declInsertOffset, newText: `${h.indent}struct mmu_notifier_range ${r};\n` });
-    open = `${startIndent}mmu_notifier_range_init(${args.join(', ')});\n${startIndent}mmu_notifier_invalidate_range_start(&${r});\n`;
+    edits.push({ start: h.declInsertOffset, end: h.declInsertOffset, newText: `${h.indent}struct mmu_notifier_range ${r};\n${flagged ? `${h.indent}bool ${flag} = false;\n` : ''}` });
+    open = `${startIndent}mmu_notifier_range_init(${args.join(', ')});\n${flagged ? `${startIndent}${flag} = true;\n` : ''}${startIndent}mmu_notifier_invalidate_range_start(&${r});\n`;
     close = `mmu_notifier_invalidate_range_end(&${r});`;
   }
-  edits.push({ start: h.startInsertOffset, end: h.startInsertOffset, newText: open });
-  const viaLabel = endAtCommonLabel(text, endOffsets, fnText, h.indent, close);
+  // Set apart by a blank line, as the code before it is (the 2012 patch's layout).
+  const blankAbove = startAt >= 2 && text[startAt - 1] === '\n' && /^[ \t]*$/.test(text.slice(lineStartOf(text, startAt - 1), startAt - 1));
+  edits.push({ start: startAt, end: startAt, newText: blankAbove ? `${open}\n` : open });
+  // The end at `indent`: guarded by the flag (two lines) when the start is conditional.
+  const closeAt = (indent: string): string => (flagged ? `${indent}if (${flag})\n${indent}\t${close}\n` : `${indent}${close}\n`);
+  const viaLabel = variant === 'exit-label'
+    ? endAtExitLabel(text, startAt, endOffsets, f, fnText, closeAt(h.indent))
+    : endAtCommonLabel(text, endOffsets, fnText, h.indent, closeAt(h.indent));
+  if (variant === 'exit-label' && !viaLabel) return undefined;
   if (viaLabel) edits.push(...viaLabel);
-  else for (const off of endOffsets) edits.push({ start: off, end: off, newText: `${indentOfPrevLine(text, off)}${close}\n` });
+  else for (const off of endOffsets) edits.push({ start: off, end: off, newText: closeAt(indentOfPrevLine(text, off)) });
   return {
-    title: `Wrap in mmu_notifier_invalidate_range_start/end (${api.source})`,
+    title: `Wrap in mmu_notifier_invalidate_range_start/end${flagged ? ` (with a ${flag} flag: the start is conditional)` : ''} (${api.source})`,
     kind: 'quickfix',
     isPreferred: true,
     edits: normalizeEdits(edits),
   };
+}
+
+/** A line start moved above the comment block that ends right before it (the comment belongs to the locked code). */
+function aboveComment(text: string, lineStart: number): number {
+  let at = lineStart;
+  for (;;) {
+    const prevEnd = at - 1;
+    if (prevEnd <= 0) return at;
+    const prevStart = lineStartOf(text, prevEnd);
+    const line = text.slice(prevStart, prevEnd);
+    if (!/^\s*(\*|\/\*|\/\/)/.test(line) || /^\s*\/\*.*\*\/\s*\S/.test(line)) return at;
+    at = prevStart;
+    if (/^\s*(\/\*|\/\/)/.test(line)) return at;
+  }
 }
 
 /** Positions of code braces in text[from, to) (comments, strings and character literals skipped). */
@@ -224,7 +263,47 @@ function endAtCommonLabel(text: string, ends: number[], fnText: string, indent: 
   }
   const mn = freshName(fnText, 'out_mn');
   const edits: OffsetEdit[] = gotos.map((g) => ({ start: g.at, end: g.at + g.len, newText: mn }));
-  edits.push({ start: labelOff, end: labelOff, newText: `${mn}:\n${indent}${close}\n` });
+  edits.push({ start: labelOff, end: labelOff, newText: `${mn}:\n${close}` });
+  return edits;
+}
+
+/**
+ * The 2012 patch's shape when early exits after the new start skip the unlock (write_protect_page(): `if (!ptep) goto
+ * out;`): the range ends at a new label `out_mn:` just before the exit label that the unlock falls through to, and
+ * the gotos to that exit label after the start go to `out_mn` instead.
+ */
+function endAtExitLabel(text: string, startAt: number, ends: number[], f: Finding, fnText: string, close: string): OffsetEdit[] | undefined {
+  const last = Math.max(...ends);
+  const fnEnd = text.indexOf('\n}', last);
+  const lm = /^[ \t]*(\w+):/m.exec(text.slice(last, fnEnd < 0 ? undefined : fnEnd));
+  if (!lm || lm[1] === 'default') return undefined;
+  const label = lm[1];
+  const labelOff = last + lm.index;
+  // Every unlock falls through to the label (or jumps to it).
+  for (const e of ends) {
+    const between = text.slice(e, labelOff);
+    if (/^\s*goto\s+\w+\s*;/.test(between) && new RegExp(`^\\s*goto\\s+${label}\\s*;`).test(between)) continue;
+    let depth = 0;
+    for (const c of between) depth += c === '{' ? 1 : c === '}' ? -1 : 0;
+    if (depth !== 0 || /\b(return|goto|break|continue)\b/.test(between.replace(/^[ \t]*\w+:/gm, ''))) return undefined;
+  }
+  const re = new RegExp(`\\bgoto\\s+(${label})\\s*;`, 'g');
+  // No jump to the label before the start: every path to it has the range open, so it ends right at the label
+  // (__replace_page() in the 2012 patch).
+  const fnStart = text.lastIndexOf('\n{', startAt);
+  if (![...text.slice(Math.max(0, fnStart), startAt).matchAll(re)].length) {
+    const afterLabel = text.indexOf('\n', labelOff) + 1;
+    return afterLabel > 0 ? [{ start: afterLabel, end: afterLabel, newText: close }] : undefined;
+  }
+  const mn = freshName(fnText, 'out_mn');
+  const edits: OffsetEdit[] = [];
+  for (const m of text.slice(startAt, labelOff).matchAll(re)) {
+    const at = startAt + m.index! + m[0].lastIndexOf(label);
+    edits.push({ start: at, end: at + label.length, newText: mn });
+  }
+  if (!edits.length) return undefined;
+  void f;
+  edits.push({ start: labelOff, end: labelOff, newText: `${mn}:\n${close}` });
   return edits;
 }
 
@@ -275,11 +354,31 @@ export function suppressFix(text: string, f: Finding, reason = 'TODO: say why th
   };
 }
 
-/** All fixes for a finding, best first. */
-export function fixesFor(text: string, f: Finding, api: RangeApi): FixProposal[] {
+/**
+ * Checks a fix by re-analysing the rewritten text: true when the function is clean for the finding's rule, no worse
+ * for the others, and parses with no new errors (see Project.checkRewrite). Absent: fixes are offered unchecked.
+ */
+export type FixVerifier = (newText: string, f: Finding) => boolean;
+
+/**
+ * All fixes for a finding, best first. With a verifier, a rewriting fix is offered only when it re-analyses clean:
+ * the plain range first, then the flagged one (a conditional start), then moving the call; none when all fail.
+ */
+export function fixesFor(text: string, f: Finding, api: RangeApi, verify?: FixVerifier): FixProposal[] {
   const out: FixProposal[] = [];
-  const a = insertRangeFix(text, f, api) ?? moveOutOfLockFix(text, f);
-  if (a) out.push(a);
+  const candidates: Array<() => FixProposal | undefined> = [
+    () => insertRangeFix(text, f, api),
+    () => (verify ? insertRangeFix(text, f, api, 'exit-label') : undefined),
+    () => (verify ? insertRangeFix(text, f, api, 'flag') : undefined),
+    () => moveOutOfLockFix(text, f),
+  ];
+  for (const make of candidates) {
+    const fix = make();
+    if (!fix) continue;
+    if (verify && !verify(applyEdits(text, fix.edits), f)) continue;
+    out.push(fix);
+    break;
+  }
   out.push(suppressFix(text, f));
   return out;
 }
