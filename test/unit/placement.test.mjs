@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ROOT, analyzeFiles } from '../helpers.mjs';
+import { ROOT, analyzeFiles, engine } from '../helpers.mjs';
 
 const fx = (p) => join(ROOT, 'test/fixtures/rules', p);
 
@@ -43,4 +43,11 @@ test('a report moved to a caller names the set_pte_at_notify() line and starts a
 test('no caller brackets: one report, at the set_pte_at_notify() line, whatever the number of roots', async () => {
   const r = await analyzeFiles([fx('unbracketed-change-pte/no-caller-brackets.c')], '4.4');
   assert.deepEqual(r.findings.map((f) => [f.function, f.line]), [['wp_copy', 16]]);
+});
+
+test('__releases() on a prototype in the tree\'s headers names a lock-releasing function', () => {
+  const m = new engine.KernelModel(engine.parseVersion('6.12', 't'));
+  const n = m.learnReleases('void migration_entry_wait_on_locked(swp_entry_t entry, spinlock_t *ptl)\n\t\t__releases(ptl);\nvoid other(int a) __releases(RCU);\nint my_wait_unlock(struct foo *f, pte_t *pte, spinlock_t *lockp) __releases(lockp);');
+  assert.equal(n, 1); // migration_entry_wait_on_locked is built in; RCU is not a parameter
+  assert.equal(m.unlockHelper('my_wait_unlock').lockArg, 2);
 });

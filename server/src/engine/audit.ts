@@ -6,7 +6,7 @@ import { collectFiles, mentionsLock, readSource, type FileProblem } from './file
 import { scanFile, type ScanOutcome } from './scan';
 export type { ScanOutcome };
 import { dirname } from 'node:path';
-import { findKernelTree, parseVersion, versionLabel } from '../kernel/version';
+import { findKernelTree, parseVersion, readLockHeaders, versionLabel } from '../kernel/version';
 import type { Settings } from '../config';
 import type { AuditResult, KernelVersion } from './types';
 
@@ -99,7 +99,8 @@ export async function audit(paths: string[], opts: AuditOptions): Promise<AuditR
       /* the built-in model stays */
     }
   }
-  const project = new Project(parser, { settings: opts.settings, kernelVersion: version, header: headerInfo, parseBudgetMs: 20000, partialParse: true });
+  const lockHeaders = header ? readLockHeaders(header) : undefined;
+  const project = new Project(parser, { settings: opts.settings, kernelVersion: version, header: headerInfo, lockHeaders, parseBudgetMs: 20000, partialParse: true });
   const allProblems: FileProblem[] = [...problems];
   let candidates = 0;
   const onFile = (s: ScanOutcome): void => {

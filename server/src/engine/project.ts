@@ -20,6 +20,8 @@ export interface ProjectOptions {
   kernelVersion: KernelVersion | null;
   /** Text and path of the audited tree's include/linux/mmu_notifier.h. */
   header?: { text: string; path: string };
+  /** Headers of the audited tree whose `__releases()` prototypes name lock-releasing functions (see lockHeaderPaths). */
+  lockHeaders?: Array<{ text: string; path: string }>;
   /** Time budget per function analysis. */
   budgetMs?: number;
   maxVisits?: number;
@@ -144,6 +146,7 @@ export class Project {
     this.settings = opts.settings;
     this.model = new KernelModel(opts.kernelVersion, opts.settings);
     if (opts.header) this.model.learnHeader(opts.header.text, opts.header.path);
+    for (const h of opts.lockHeaders ?? []) this.model.learnReleases(h.text);
     this.rootRe = this.model.notifierRegex();
     const extra = [...opts.settings.lockHelpers.map((h) => h.name), ...opts.settings.unlockHelpers.map((h) => h.name)];
     this.lockRe = extra.length ? new RegExp(`${LOCKISH.source}|\\b(?:${extra.join('|')})\\b`) : LOCKISH;

@@ -5,7 +5,7 @@ import type { Connection, TextDocuments } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { CParser } from '../parse/parser';
 import { Project, type ProjectResult } from '../engine/project';
-import { findKernelTree, parseVersion, versionLabel } from '../kernel/version';
+import { findKernelTree, parseVersion, readLockHeaders, versionLabel } from '../kernel/version';
 import type { Settings } from '../config';
 import { DEFAULT_SETTINGS } from '../config';
 import type { Finding, KernelVersion } from '../engine/types';
@@ -85,6 +85,7 @@ export class AuditService {
       settings,
       kernelVersion: this.version,
       header: this.headerText && tree?.notifierHeader ? { text: this.headerText, path: tree.notifierHeader } : undefined,
+      lockHeaders: tree?.notifierHeader ? readLockHeaders(tree.notifierHeader) : undefined,
       budgetMs: 1500,
       parseBudgetMs: 5000,
     });

@@ -222,6 +222,27 @@ export class KernelModel {
     return NORETURN.has(name);
   }
 
+  /**
+   * Learns the functions that release a lock their caller holds from `__releases(x)` on prototypes in the audited
+   * tree's headers (`void migration_entry_wait_on_locked(swp_entry_t entry, spinlock_t *ptl) __releases(ptl);`):
+   * a call of one releases the argument that names the lock, even when its definition is not analysed.
+   */
+  learnReleases(text: string): number {
+    let learned = 0;
+    const re = /\b([A-Za-z_]\w*)\s*\(([^;{}()]*)\)\s*(?:__\w+\s*(?:\([^()]*\))?\s*)*__releases\s*\(\s*([^()]+?)\s*\)\s*;/g;
+    for (const m of text.matchAll(re)) {
+      const [, name, params, lock] = m;
+      if (this.lockHelpers.has(name) || this.unlockHelpers.has(name) || this.notifiers.has(name)) continue;
+      const names = params.split(',').map((p) => /([A-Za-z_]\w*)\s*(?:\[\s*\])?\s*$/.exec(p.trim())?.[1] ?? '');
+      const lockName = lock.replace(/^[*&(]+|\)+$/g, '').split(/->|\./)[0];
+      const i = names.indexOf(lockName);
+      if (i < 0) continue;
+      this.unlockHelpers.set(name, { name, lockArg: i });
+      learned++;
+    }
+    return learned;
+  }
+
   /** Learns the *_notify macro expansions of the audited tree from its include/linux/mmu_notifier.h text. */
   learnHeader(text: string, path: string): void {
     const re = /^[ \t]*#[ \t]*define[ \t]+(\w+)[ \t]*\(([^)]*)\)((?:[^\n]*\\\r?\n)*[^\n]*)/gm;

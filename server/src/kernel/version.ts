@@ -62,3 +62,24 @@ export function versionLabel(v: KernelVersion | null): string {
   if (!v) return 'unknown (v3.7 to v6.9 semantics)';
   return `${v.major}.${v.minor}${v.sublevel !== undefined ? '.' + v.sublevel : ''}`;
 }
+
+/**
+ * The headers of a kernel tree that declare lock-releasing helpers with `__releases()` (mm's page-table and migration
+ * helpers), relative to the directory of include/linux/mmu_notifier.h. A handful of small files: cheap to read.
+ */
+export const LOCK_HEADERS = ['swapops.h', 'mm.h', 'migrate.h', 'huge_mm.h', 'hugetlb.h', 'rmap.h', 'pagemap.h', 'pgtable.h', '../../mm/internal.h'];
+
+/** Reads the lock headers next to a tree's mmu_notifier.h (missing ones are skipped). */
+export function readLockHeaders(notifierHeader: string): Array<{ text: string; path: string }> {
+  const dir = notifierHeader.replace(/[\\/][^\\/]+$/, '');
+  const out: Array<{ text: string; path: string }> = [];
+  for (const name of LOCK_HEADERS) {
+    const path = `${dir}/${name}`;
+    try {
+      out.push({ text: readFileSync(path, 'utf8'), path });
+    } catch {
+      /* not in this version */
+    }
+  }
+  return out;
+}
