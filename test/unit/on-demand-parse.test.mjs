@@ -252,7 +252,27 @@ pte_t *get_locked(struct mm_struct *mm, pmd_t *pmd, unsigned long addr, spinlock
     '/proj/mm/c.c': `static void wrap_insert(struct mm_struct *mm, struct vm_area_struct *vma, pmd_t *pmd,
 			unsigned long addr, struct page *page)
 {
-	insert_page(mm, vma, pmd, addr, page); /* reported at its caller's call site (outer has no range) */
+	insert_page(mm, vma, pmd, addr, page); /* not here: callers of wrap_insert bracket it (one does) */
+}
+
+void direct_bracketed(struct mm_struct *mm, struct vm_area_struct *vma, pmd_t *pmd, unsigned long addr, struct page *page)
+{
+	struct mmu_notifier_range range;
+
+	mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR, 0, vma, mm, addr, addr + PAGE_SIZE);
+	mmu_notifier_invalidate_range_start(&range);
+	insert_page(mm, vma, pmd, addr, page);
+	mmu_notifier_invalidate_range_end(&range);
+}
+
+void outer_bracketed(struct mm_struct *mm, struct vm_area_struct *vma, pmd_t *pmd, unsigned long addr, struct page *page)
+{
+	struct mmu_notifier_range range;
+
+	mmu_notifier_range_init(&range, MMU_NOTIFY_CLEAR, 0, vma, mm, addr, addr + PAGE_SIZE);
+	mmu_notifier_invalidate_range_start(&range);
+	wrap_insert(mm, vma, pmd, addr, page);
+	mmu_notifier_invalidate_range_end(&range);
 }
 
 void outer(struct mm_struct *mm, struct vm_area_struct *vma, pmd_t *pmd, unsigned long addr, struct page *page)

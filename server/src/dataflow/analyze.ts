@@ -498,7 +498,7 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
       if (s.locks.some((l) => l.key === x.text)) { s.ret = `lock:${x.text}`; return; }
     }
     // -EINVAL, -ENOMEM, ...: an error code is non-zero.
-    if (x.type === 'unary_expression' && x.child(0)?.text === '-' && /^E[A-Z0-9]+$/.test(unwrap(x.childForFieldName('argument') ?? x).text)) { s.ret = 'nonzero'; return; }
+    if (x.type === 'unary_expression' && x.child(0)?.text === '-' && /^E[A-Z0-9]+$/.test(unwrap(x.childForFieldName('argument') ?? x).text)) { s.ret = 'error'; return; }
     const v = evalVal(s, x);
     s.ret = v === undefined ? 'unknown' : typeof v === 'number' ? (v === 0 ? 'zero' : 'nonzero') : 'unknown';
   };
@@ -1011,13 +1011,14 @@ function summarize(fn: FunctionInfo, file: string, exits: State[], obs: Observat
     rangeDeltaConsistent = exits.every((s) => openRanges(s) > 0);
     // Open exactly on the paths that return 0 (or a guard variable that is 0 when the range is open), closed on the
     // others: a conditional begin helper, like a lock helper that returns 0 with the lock held.
-    const retClass = (s: State): string => (s.ret === 'zero' || s.ret?.startsWith('g:falsy') ? 'zero' : s.ret === 'nonzero' || s.ret?.startsWith('g:truthy') ? 'nonzero' : 'unknown');
+    const retClass = (s: State): string => (s.ret === 'zero' || s.ret?.startsWith('g:falsy') ? 'zero' : s.ret === 'nonzero' || s.ret?.startsWith('g:truthy') ? 'nonzero' : s.ret === 'error' ? 'error' : 'unknown');
     const withRange = exits.filter((s) => openRanges(s) > 0).map(retClass);
     const without = exits.filter((s) => openRanges(s) === 0).map(retClass);
     // A success without a range is allowed when the range depends on arguments (none asked for: none opened).
     const asked = rangeIfArgs.length > 0;
     if (!rangeDeltaConsistent) {
-      if (withRange.every((c) => c === 'zero') && without.every((c) => c === 'nonzero' || (asked && c === 'zero'))) rangeCond = 'zero';
+      // (An error return with the range open is a leak on the error path, never the helper's way of saying "started".)
+      if (withRange.every((c) => c === 'zero') && without.every((c) => c === 'nonzero' || c === 'error' || (asked && c === 'zero'))) rangeCond = 'zero';
       else if (withRange.every((c) => c === 'nonzero') && without.every((c) => c === 'zero' || (asked && c === 'nonzero'))) rangeCond = 'nonzero';
     }
   } else {
