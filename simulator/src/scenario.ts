@@ -32,6 +32,28 @@ function subscriberSpec(kind: SubscriberKind, v: Version, kvmMode: KvmMode | und
   }
 }
 
+/** Names what the flagged code does, from its function and the calls on its path (a label; the model uses Pattern). */
+export function patternLabel(f: FindingInput): string {
+  const rules: Array<[RegExp, string]> = [
+    [/collapse|khugepaged/, 'THP collapse'],
+    [/uprobe|__replace_page/, 'uprobes text-page replacement'],
+    [/ksm|write_protect_page|replace_page|merge/, 'KSM merge'],
+    [/huge_pmd_wp|hugetlb_cow|hugetlb_wp/, 'huge-page copy-on-write'],
+    [/split_huge/, 'THP split'],
+    [/wp_page|cow\b|do_wp/, 'copy-on-write'],
+    [/try_to_unmap|unmap_one|zap_/, 'unmap (rmap walk)'],
+    [/mkclean/, 'write-protect for writeback (mkclean)'],
+    [/migrat/, 'page migration'],
+    [/mremap|move_page_tables|move_huge/, 'mremap page-table move'],
+    [/mprotect|change_prot/, 'mprotect'],
+  ];
+  // The function and file say what the code does; the calls on the path only when they do not.
+  const own = `${f.function ?? ''} ${f.file ?? ''}`.toLowerCase();
+  const calls = f.path.map((e) => `${e.via ?? ''} ${e.callee ?? ''}`).join(' ').toLowerCase();
+  for (const text of [own, calls]) for (const [re, label] of rules) if (re.test(text)) return label;
+  return 'PTE change';
+}
+
 /** Guesses the page-replacement pattern from the function name and the path's details. */
 function guessPattern(f: FindingInput): Pattern {
   const text = `${f.function ?? ''} ${f.path.map((e) => `${e.detail ?? ''} ${e.via ?? ''}`).join(' ')}`.toLowerCase();
@@ -75,6 +97,7 @@ export function buildScenario(f: FindingInput, opts: SimulateOptions = {}): Scen
     rule,
     kernelVersion: versionText(v),
     pattern: opts.pattern ?? guessPattern(f),
+    patternLabel: patternLabel(f),
     subscribers,
     actors,
     initialShadow: !underPtl,

@@ -3,6 +3,7 @@ import { buildModel, type Action } from './actors';
 import { demoSchedule, explore } from './explore';
 import { fixPath } from './fix';
 import { buildScenario } from './scenario';
+import { changePteFallsBack, parseVersion } from './version';
 import { buildSteps } from './trace';
 import type { FindingInput, PathEvent, Scenario, SimulateOptions, SimulationResult, VariantResult } from './types';
 
@@ -86,5 +87,14 @@ export function simulateFinding(
   const { schedule, opCount, ...flagged } = runVariant(scenario, f.path, false);
   const fix = fixPath(f.rule, f.path, scenario);
   const { schedule: _s, opCount: _o, ...fixed } = runVariant(fix.scenario, fix.path, true, { schedule, opCount });
-  return { ...flagged, scenario, fixed: { ...fixed, fixDescription: fix.description } };
+  const out: SimulationResult = { ...flagged, scenario, fixed: { ...fixed, fixDescription: fix.description } };
+  // Before v3.7 the unbracketed change was correct by design: say so, and replay it with the semantics under which it
+  // is the bug (v3.7 on, or a tree that backported the notifier core).
+  if (f.rule === 'unbracketed-change-pte' && changePteFallsBack(parseVersion(opts.kernelVersion))) {
+    const later = buildScenario(f, { ...opts, kernelVersion: '3.7' });
+    const { schedule: _l, opCount: _lo, ...lv } = runVariant(later, f.path, false);
+    out.summary = `Correct on v${scenario.kernelVersion} by design (change_pte falls back to invalidate_page). ${out.summary}`;
+    out.laterSemantics = { ...lv, kernelVersion: later.kernelVersion, note: 'from v3.7, or after a backport of 6bdb913f0a70\'s notifier core: subscribers without change_pte learn of the change only through the range bracket' };
+  }
+  return out;
 }

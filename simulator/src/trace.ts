@@ -60,13 +60,18 @@ function renderVariant(v: VariantResult, lines: string[]): void {
 export function renderTraceText(r: SimulationResult): string {
   const sc = r.scenario;
   const lines: string[] = [];
-  lines.push(`Simulation of ${sc.rule} (kernel ${sc.kernelVersion}, ${sc.pattern === 'ksm' ? 'KSM merge' : 'copy-on-write'} pattern)`);
+  lines.push(`Simulation of ${sc.rule} (kernel ${sc.kernelVersion}, ${sc.patternLabel ?? (sc.pattern === 'ksm' ? 'KSM merge' : 'copy-on-write')} pattern)`);
   for (const s of sc.subscribers) lines.push(`  subscriber ${s.id}: ${s.label}${s.kvmMode ? `, change_pte mode ${s.kvmMode}${s.guardCountOne ? ' with the count-must-be-1 guard' : ''}` : ''}`);
   for (const a of sc.actors) lines.push(`  actor ${a.label}`);
   for (const n of sc.notes) lines.push(`  note: ${n}`);
   lines.push('');
   lines.push('Flagged path:');
   renderVariant(r, lines);
+  if (r.laterSemantics) {
+    lines.push('');
+    lines.push(`The same path with v${r.laterSemantics.kernelVersion} semantics (${r.laterSemantics.note}):`);
+    renderVariant(r.laterSemantics, lines);
+  }
   lines.push('');
   lines.push(`Fixed path (${r.fixed.fixDescription}):`);
   renderVariant(r.fixed, lines);

@@ -90,6 +90,8 @@ export interface Scenario {
   rule: string;
   kernelVersion: string;
   pattern: Pattern;
+  /** What the simulated code does, in the words of its kernel function ("THP collapse", "KSM merge", "copy-on-write"). */
+  patternLabel: string;
   subscribers: SubscriberSpec[];
   actors: ActorSpec[];
   /** The secondary MMU holds a translation of OLD when the path starts. */
@@ -152,4 +154,10 @@ export interface VariantResult {
 export interface SimulationResult extends VariantResult {
   scenario: Scenario;
   fixed: VariantResult & { fixDescription: string };
+  /**
+   * Before v3.7 an unbracketed set_pte_at_notify() was correct (change_pte fell back to invalidate_page): the flagged
+   * path is replayed with those semantics (no hazard) and again with the v3.7 to v6.9 ones, which a backport of the
+   * notifier core brings, where it is the bug. Absent on other versions.
+   */
+  laterSemantics?: VariantResult & { kernelVersion: string; note: string };
 }

@@ -158,3 +158,24 @@ test('the result is clean JSON (round-trips unchanged)', () => {
     assert.deepEqual(JSON.parse(JSON.stringify(r)), r);
   }
 });
+
+test('before v3.7 an unbracketed change is replayed with both semantics: safe on the tree, the hazard from v3.7', async () => {
+  const { simulateFinding } = await import('../../dist/simulator.js').then((m) => m.default ?? m);
+  const path = [
+    { file: 'ksm.c', line: 1, column: 1, event: 'entry', detail: 'replace_page' },
+    { file: 'ksm.c', line: 2, column: 2, event: 'lock', lock: 'ptl', detail: 'pte_offset_map_lock() takes ptl' },
+    { file: 'ksm.c', line: 3, column: 2, event: 'set_pte_at_notify', callee: 'set_pte_at_notify', detail: 'set_pte_at_notify()' },
+    { file: 'ksm.c', line: 4, column: 2, event: 'unlock', lock: 'ptl', detail: 'pte_unmap_unlock() releases ptl' },
+  ];
+  const old = simulateFinding({ rule: 'unbracketed-change-pte', path, function: 'replace_page' }, { kernelVersion: '3.6' });
+  assert.equal(old.hazard, false);
+  assert.match(old.summary, /Correct on v3\.6 by design/);
+  assert.equal(old.scenario.patternLabel, 'KSM merge');
+  assert.ok(old.laterSemantics, 'replayed with the v3.7 semantics too');
+  assert.equal(old.laterSemantics.hazard, true);
+  const now = simulateFinding({ rule: 'unbracketed-change-pte', path, function: 'replace_page' }, { kernelVersion: '4.4' });
+  assert.equal(now.hazard, true);
+  assert.equal(now.laterSemantics, undefined);
+  const thp = simulateFinding({ rule: 'notifier-under-ptl', path, function: 'collapse_pte_mapped_thp' }, { kernelVersion: '6.12' });
+  assert.equal(thp.scenario.patternLabel, 'THP collapse');
+});

@@ -225,7 +225,8 @@ export function renderSimulationHtml(result: SimulationResult, opts: RenderOptio
 <body>
 <header>
 <h1>${escapeHtml(opts.title)}</h1>
-<p>Rule ${escapeHtml(result.scenario.rule)}, kernel ${escapeHtml(result.scenario.kernelVersion)}. Subscribers: ${escapeHtml(subs)}.</p>
+<p>Rule ${escapeHtml(result.scenario.rule)}, kernel ${escapeHtml(result.scenario.kernelVersion)}, ${escapeHtml(result.scenario.patternLabel ?? 'PTE change')} pattern. Subscribers: ${escapeHtml(subs)}.</p>
+${result.laterSemantics ? `<p class="verdict ${result.laterSemantics.hazard ? 'hazard' : 'safe'}">With v${escapeHtml(result.laterSemantics.kernelVersion)} semantics (${escapeHtml(result.laterSemantics.note)}): ${escapeHtml(result.laterSemantics.summary)}</p>` : ''}
 <p>Fix applied to the path: ${escapeHtml(result.fixed.fixDescription)}.</p>
 <div class="controls" role="toolbar" aria-label="Simulation controls">
 <button id="show-flagged" type="button" aria-pressed="true">Flagged path</button>

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { normalizeSettings } from '../config';
 import { audit } from '../engine/audit';
+import { findKernelTree } from '../kernel/version';
 import { simulateFinding, renderTraceText } from '../../../simulator/src/index';
 
 export async function runSimulateCommand(argv: string[], err: (m: string) => void): Promise<number> {
@@ -31,7 +32,10 @@ export async function runSimulateCommand(argv: string[], err: (m: string) => voi
     err(`notifier-audit simulate: no such file: ${m[1]}`);
     return 2;
   }
-  const r = await audit([file], { settings: normalizeSettings(undefined).settings, kernelVersion, jobs: 1 });
+  // The file's whole tree is analysed, as the tree run does: a finding can depend on callers and callees in other
+  // files (where an unbracketed change is reported, a lock a helper returns held).
+  const tree = findKernelTree(file);
+  const r = await audit([tree?.root ?? file], { settings: normalizeSettings(undefined).settings, kernelVersion, jobs: tree ? 2 : 1 });
   if (r.errors.length && r.fatal) {
     for (const e of r.errors) err(`notifier-audit simulate: ${e.file}: ${e.message}`);
     return 2;
