@@ -128,6 +128,10 @@ export function compilePath(path: PathEvent[], subs: SubscriberSpec[], invalidat
         add({ k: 'clear_pte', notify: true }, 'ptep_clear_flush_notify', e);
         lastWasClear = true;
         break;
+      case 'clear_flush':
+        add({ k: 'clear_pte', notify: false }, e.detail ?? 'clear and flush the entry', e);
+        lastWasClear = true;
+        break;
       case 'set_pte_at_notify':
         // Without a visible clear before it, the old PTE's clear and the notification form one step: a
         // window between them would let a writable device translation write a page KSM already write-protected.

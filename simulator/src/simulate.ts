@@ -3,11 +3,12 @@ import { buildModel, type Action } from './actors';
 import { demoSchedule, explore } from './explore';
 import { fixPath } from './fix';
 import { buildScenario } from './scenario';
+import { expandMacros } from './expand';
 import { changePteFallsBack, parseVersion } from './version';
 import { buildSteps } from './trace';
 import type { FindingInput, PathEvent, Scenario, SimulateOptions, SimulationResult, VariantResult } from './types';
 
-const KINDS = new Set(['entry', 'lock', 'unlock', 'range_start', 'range_end', 'set_pte_at_notify', 'clear_flush_notify', 'notifier_call', 'call', 'branch', 'goto', 'return', 'sleep']);
+const KINDS = new Set(['entry', 'lock', 'unlock', 'range_start', 'range_end', 'set_pte_at_notify', 'clear_flush_notify', 'clear_flush', 'notifier_call', 'call', 'branch', 'goto', 'return', 'sleep']);
 
 /** Keeps only well-formed events, so odd input degrades to a shorter path instead of an exception. */
 function cleanPath(path: unknown): PathEvent[] {
@@ -82,7 +83,7 @@ export function simulateFinding(
   finding: { rule: string; path: PathEvent[]; file?: string; line?: number; function?: string },
   opts: SimulateOptions = {},
 ): SimulationResult {
-  const f: FindingInput = { ...finding, rule: String(finding.rule), path: completePath(cleanPath(finding.path)) };
+  const f: FindingInput = { ...finding, rule: String(finding.rule), path: completePath(expandMacros(cleanPath(finding.path))) };
   const scenario = buildScenario(f, opts);
   const { schedule, opCount, ...flagged } = runVariant(scenario, f.path, false);
   const fix = fixPath(f.rule, f.path, scenario);

@@ -15,6 +15,7 @@ export type PathEventKind =
   | 'range_end'
   | 'set_pte_at_notify' // set_pte_at_notify()/mmu_notifier_change_pte()
   | 'clear_flush_notify' // ptep_clear_flush_notify() and friends
+  | 'clear_flush' // the plain clear inside a *_notify macro (ptep_clear_flush, pmdp_clear_flush): no notifier
   | 'notifier_call' // another notifier call (callee: name, maySleep: in the kernel version used)
   | 'call' // a call into a function whose summary matters (callee)
   | 'branch' // a condition and the branch taken (detail: "cond -> true|false")
@@ -32,6 +33,11 @@ export interface PathEvent extends SourcePos {
   maySleep?: boolean;
   /** Set when the event happened inside a called function (its name), via a summary. */
   via?: string;
+  /**
+   * For a *_notify macro: what it expands to in the audited kernel version, as the engine's model says
+   * ("mmu_notifier_invalidate_range_start + mmu_notifier_invalidate_range_end"). The simulator replays those calls.
+   */
+  expansion?: string;
 }
 
 /** The part of an engine Finding the simulator reads. */
