@@ -21,7 +21,8 @@ import { ClientCommands, Methods, ServerCommands, type FindingAtParams, type Fin
 import { AuditService } from './features/service';
 import { applySettings, pullSettings } from './features/settings';
 import { readForProject, scanWorkspace, scannedFiles } from './features/workspaceScan';
-import { hoverFor, contains } from './features/hover';
+import { hoverFor, contains, noFixAdvice } from './features/hover';
+import { fixesFor } from './features/fixes';
 import { codeLensesFor } from './features/codeLens';
 import { codeActionsFor, diskDocument } from './features/codeActions';
 import { writeHelpPages } from './features/help';
@@ -29,7 +30,7 @@ import { loadSimulator } from './features/simulate';
 import { uriToFile } from './features/uris';
 import type { Finding } from './engine/types';
 
-export { fixesFor, applyEdits, chooseRangeApi, rangeApiForVersion, rangeApiFromHeader, insertRangeFix, moveOutOfLockFix, suppressFix } from './features/fixes';
+export { fixesFor, applyEdits, chooseRangeApi, rangeApiForVersion, rangeApiFromHeader, insertRangeFix, splitMacroFixes, moveOutOfLockFix, suppressFix } from './features/fixes';
 
 interface InitOptions {
   /** "vscode" when the VS Code extension starts the server (it owns the client-side commands). */
@@ -176,7 +177,15 @@ export function startServer(): Connection {
 
   conn.onHover((p) => {
     const s = getSvc();
-    return hoverFor(currentFindings(p.textDocument.uri), p.position, s.versionLabel());
+    const file = uriToFile(p.textDocument.uri);
+    // The hover says when no rewriting fix passes its re-analysis, and what to write by hand instead.
+    const fixNote = (f: Finding): string | undefined => {
+      const text = s.textOf(file);
+      if (text === undefined) return undefined;
+      const verify = (newText: string, g: { function: string; rule: string }): boolean => s.project.checkRewrite(file, g.function, g.rule, newText).ok;
+      return fixesFor(text, f, s.rangeApi, verify).some((x) => !x.title.startsWith('Suppress')) ? undefined : noFixAdvice(f);
+    };
+    return hoverFor(currentFindings(p.textDocument.uri), p.position, s.versionLabel(), fixNote);
   });
 
   conn.onCodeLens((p) => {

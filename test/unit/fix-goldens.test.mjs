@@ -1,6 +1,7 @@
 // Quick-fixes on the historic shapes write what the upstream fix wrote: each test/fixtures/fixes/*.c (a shape written
 // for the test) is fixed with the preferred, re-analysis-checked fix and compared with the golden *.fixed.txt, written
-// from reading the upstream commit (6bdb913f0a70 for do_wp_page, write_protect_page and __replace_page).
+// from reading the upstream commit (6bdb913f0a70 for do_wp_page, write_protect_page and __replace_page; 2ec74c3 for the
+// THP copy-on-write fallback, the THP splitting step and the execute-in-place unmap).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -31,7 +32,7 @@ for (const file of listFiles(join(ROOT, 'test/fixtures/fixes'))) {
     assert.deepEqual(q.analyze().findings.map((g) => `${g.rule}@${g.line}`), []);
     const added = fixed.split('\n').filter((l) => !text.includes(l)).join('\n').replace(/\/\*.*?\*\//g, '');
     for (const id of new Set(added.match(/(?<![.>\w])[A-Za-z_]\w*/g))) {
-      if (/^(unsigned|long|bool|if|true|false|struct|PAGE_MASK|PAGE_SIZE|NULL|MMU_NOTIFY_CLEAR|mmu_notifier_\w+)$/.test(id)) continue;
+      if (/^(unsigned|long|bool|if|true|false|struct|H?PAGE(?:_PMD)?_MASK|H?PAGE(?:_PMD)?_SIZE|NULL|MMU_NOTIFY_CLEAR|mmu_notifier_\w+)$/.test(id)) continue;
       assert.ok(new RegExp(`\\b${id}\\b`).test(text) || new RegExp(`\\b(?:long|bool|struct \\w+)\\s+${id}\\b|,\\s*${id}\\s*[;=]`).test(fixed), `${id} is declared`);
     }
     q.dispose();

@@ -69,7 +69,26 @@ export function computeFixHint(fa: FunctionAnalysis, obs: Observation, rule: str
     const ends = held.map((l) => firstUnlockOf(l.key));
     const allReleased = ends.length && ends.every((x) => x !== undefined) ? [Math.max(...(ends as number[]))] : [];
     const firstLock = held.length ? Math.min(...held.map((l) => l.site.stmtStart ?? flaggedStmtStart)) : undefined;
+    // A *_notify macro (pmdp_clear_flush_notify, ptep_clear_flush_notify before v3.19) that sleeps: split, not moved.
+    const exp = obs.notifier?.expansion ?? '';
+    const name = obs.callee ?? '';
+    let macro: FixHint['macro'];
+    if (!obs.via && /_notify$/.test(name) && !/^mmu_notifier_/.test(name) && held.length === 1 && obs.node.type === 'call_expression') {
+      const kind = /range_start/.test(exp) && /range_end/.test(exp) ? 'range' : /invalidate_page/.test(exp) ? 'page' : undefined;
+      const fnNode = obs.node.childForFieldName('function');
+      if (kind && fnNode) {
+        // The unlocks that end this locked section: after the lock, before the same lock is taken again.
+        const key = held[0].key;
+        const relocks = fa.lockSites.filter((x) => x.kind === 'lock' && x.key === key && (x.ev.stmtStart ?? 0) > flaggedStmtStart).map((x) => x.ev.stmtStart ?? 0);
+        const until = relocks.length ? Math.min(...relocks) : Infinity;
+        const splitEnds = fa.lockSites
+          .filter((x) => x.kind === 'unlock' && x.key === key && (x.ev.stmtStart ?? 0) > (held[0].site.stmtStart ?? 0) && (x.ev.stmtStart ?? 0) < until)
+          .map((x) => lineEnd(text, x.ev.stmtEnd ?? 0));
+        macro = { name, plain: name.replace(/_notify$/, ''), nameOffset: fnNode.startIndex, kind, huge: /^pmdp_|^pudp_/.test(name), splitEnds: [...new Set(splitEnds)].sort((a, b) => a - b) };
+      }
+    }
     return {
+      macro,
       kind: 'move-out-of-lock',
       startInsertOffset: lineStart(text, firstLock ?? lock.site.stmtStart ?? flaggedStmtStart),
       endInsertOffsets: allReleased,

@@ -800,6 +800,7 @@ function rebase(r: FnResult, fn: FunctionInfo): FnResult {
       if (fx.stmtEnd !== undefined) fx.stmtEnd += doff;
       if (fx.lockStmtOffset !== undefined) fx.lockStmtOffset += doff;
       if (fx.unlockStmtEndOffsets) fx.unlockStmtEndOffsets = fx.unlockStmtEndOffsets.map((x) => x + doff);
+      if (fx.macro) fx.macro = { ...fx.macro, nameOffset: fx.macro.nameOffset + doff, splitEnds: fx.macro.splitEnds.map((x) => x + doff) };
       g.fix = fx;
     }
     return { f: g, defer, pte, downgrade };

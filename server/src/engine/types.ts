@@ -31,6 +31,12 @@ export interface FixHint {
   unlockStmtEndOffsets?: number[];
   /** vma expression in scope, when one is visible (parameter or local named vma / vmf->vma). */
   vma?: string;
+  /**
+   * A *_notify macro under the lock whose expansion sleeps: split it as 2ec74c3 did. `range`: the range goes around
+   * the locked section (start before `lockStmtOffset`, end after each of `splitEnds`) and the plain operation stays;
+   * `page`: the plain operation stays and invalidate_page follows each of `splitEnds`.
+   */
+  macro?: { name: string; plain: string; nameOffset: number; kind: 'range' | 'page'; huge: boolean; splitEnds: number[] };
 }
 
 export interface Finding {

@@ -93,7 +93,7 @@ function freshName(fnText: string, base: string): string {
 /** The identifiers a fix writes must be in scope: the function (parameters, locals) already names them. */
 function inScope(fnText: string, expr: string): boolean {
   const ids = expr.match(/(?<![.>\w])[A-Za-z_]\w*/g) ?? [];
-  return ids.every((id) => /^(PAGE_MASK|PAGE_SIZE|NULL)$/.test(id) || new RegExp(`\\b${id}\\b`).test(fnText));
+  return ids.every((id) => /^(H?PAGE(_PMD)?_MASK|H?PAGE(_PMD)?_SIZE|NULL)$/.test(id) || new RegExp(`\\b${id}\\b`).test(fnText));
 }
 
 /**
@@ -102,7 +102,15 @@ function inScope(fnText: string, expr: string): boolean {
  * it), so a flag set with the start guards each end (`mmun_called` in that patch). Undefined when the bounds or the mm
  * cannot be written with names in scope.
  */
-export function insertRangeFix(text: string, f: Finding, api: RangeApi, variant: 'plain' | 'flag' | 'exit-label' = 'plain'): FixProposal | undefined {
+/** The span a new range covers: one page, or one PMD-mapped huge page (the THP sites 2ec74c3 split). */
+export interface RangeSpan {
+  mask: string;
+  size: string;
+}
+const PAGE_SPAN: RangeSpan = { mask: 'PAGE_MASK', size: 'PAGE_SIZE' };
+const HPAGE_PMD_SPAN: RangeSpan = { mask: 'HPAGE_PMD_MASK', size: 'HPAGE_PMD_SIZE' };
+
+export function insertRangeFix(text: string, f: Finding, api: RangeApi, variant: 'plain' | 'flag' | 'exit-label' = 'plain', span: RangeSpan = PAGE_SPAN): FixProposal | undefined {
   const flagged = variant === 'flag';
   const h = f.fix;
   if (!h || h.kind !== 'insert-range') return undefined;
@@ -127,14 +135,14 @@ export function insertRangeFix(text: string, f: Finding, api: RangeApi, variant:
       ? `${h.indent}unsigned long ${s} = 0;\t/* For mmu_notifiers */\n${h.indent}unsigned long ${e} = 0;\t/* For mmu_notifiers */\n${h.indent}bool ${flag} = false;\n`
       : `${h.indent}unsigned long ${s}, ${e};\n` });
     open =
-      `${startIndent}${s} = ${addrExpr} & PAGE_MASK;\n` +
-      `${startIndent}${e} = ${s} + PAGE_SIZE;\n` +
+      `${startIndent}${s} = ${addrExpr} & ${span.mask};\n` +
+      `${startIndent}${e} = ${s} + ${span.size};\n` +
       (flagged ? `${startIndent}${flag} = true;\n` : '') +
       `${startIndent}mmu_notifier_invalidate_range_start(${mm}, ${s}, ${e});\n`;
     close = `mmu_notifier_invalidate_range_end(${mm}, ${s}, ${e});`;
   } else {
     const r = freshName(fnText, 'range');
-    const start = `${addrExpr} & PAGE_MASK`;
+    const start = `${addrExpr} & ${span.mask}`;
     const values: Record<string, string> = {
       range: `&${r}`,
       event: 'MMU_NOTIFY_CLEAR',
@@ -142,7 +150,7 @@ export function insertRangeFix(text: string, f: Finding, api: RangeApi, variant:
       vma: h.vma ?? 'NULL',
       mm,
       start,
-      end: `(${start}) + PAGE_SIZE`,
+      end: `(${start}) + ${span.size}`,
       owner: 'NULL',
     };
     const params = api.initParams ?? ['range', 'event', 'flags', 'vma', 'mm', 'start', 'end'];
@@ -202,6 +210,18 @@ function scanBraces(text: string, from: number, to: number, onBrace: (c: '{' | '
   }
 }
 
+/** The word before the parenthesised header that ends right before `brace` (`for (...) {` gives "for"). */
+function loopKeyword(text: string, brace: number): string {
+  let i = brace - 1;
+  while (i >= 0 && /\s/.test(text[i])) i--;
+  if (text[i] !== ')') return '';
+  for (let depth = 0; i >= 0; i--) {
+    if (text[i] === ')') depth++;
+    else if (text[i] === '(' && --depth === 0) break;
+  }
+  return /(\w+)\s*$/.exec(text.slice(Math.max(0, i - 40), i))?.[1] ?? '';
+}
+
 /**
  * An end placed inside a loop whose body does not contain the start (the lock is taken by the loop condition, as with
  * page_vma_mapped_walk()) would close the range on the first iteration: move it after the loop.
@@ -214,10 +234,8 @@ function endOutsideLoops(text: string, start: number, end: number): number {
   });
   if (!stack.length) return end;
   const open = stack[0];
-  const headStart = Math.max(text.lastIndexOf(';', open), text.lastIndexOf('}', open - 1), text.lastIndexOf('{', open - 1)) + 1;
-  const head = text.slice(headStart, open).replace(/\/\*[\s\S]*?\*\//g, '').trim();
-  const isDo = /^do$/.test(head);
-  if (!isDo && !/^(while|for)\s*\(|^\w*for_each\w*\s*\(/.test(head)) return end;
+  const isDo = /\bdo\s*$/.test(text.slice(Math.max(0, open - 20), open));
+  if (!isDo && !/^(while|for|\w*for_each\w*)$/.test(loopKeyword(text, open))) return end;
   let depth = 0;
   let close = -1;
   scanBraces(text, open, text.length, (c, at) => {
@@ -307,6 +325,43 @@ function endAtExitLabel(text: string, startAt: number, ends: number[], f: Findin
   return edits;
 }
 
+/**
+ * Quick-fix 2a: a *_notify macro whose expansion sleeps, under the page-table lock, split the way 2ec74c3 (v3.7) split
+ * it: for pmdp_clear_flush_notify() and the pre-v3.13 THP helpers, the range goes around the locked section (start
+ * before the lock, end after each unlock) and the plain pmdp_clear_flush() stays where the macro was; for
+ * ptep_clear_flush_notify() before v3.19 (invalidate_page), the plain ptep_clear_flush() stays and
+ * mmu_notifier_invalidate_page() follows the unlock. Several shapes are tried when a verifier checks them.
+ */
+export function splitMacroFixes(text: string, f: Finding, api: RangeApi): FixProposal[] {
+  const h = f.fix;
+  const m = h?.macro;
+  if (!h || !m || !m.splitEnds.length) return [];
+  const fnText = functionTextAround(text, f);
+  const callArgs = /\(([^;]*)\)\s*;?\s*$/.exec(text.slice(m.nameOffset, h.stmtEnd ?? m.nameOffset).replace(/\/\*.*?\*\//g, ''))?.[1]?.split(',').map((a) => a.trim()) ?? [];
+  const vma = callArgs[0];
+  const addr = callArgs[1];
+  if (!vma || !addr) return [];
+  const mm = /\bmm\b/.test(fnText) ? 'mm' : `${vma}->vm_mm`;
+  const rename: OffsetEdit = { start: m.nameOffset, end: m.nameOffset + m.name.length, newText: m.plain };
+  const title = `Split ${m.name}() as 2ec74c3 did: `;
+  if (m.kind === 'page') {
+    if (!inScope(fnText, mm) || !inScope(fnText, addr)) return [];
+    // Inside a loop over addresses that holds the lock throughout (try_to_unmap_cluster), one invalidate_page after the
+    // unlock would name the last address only: 2ec74c3 used a range there. Not this fix.
+    if (h.lockStmtOffset !== undefined && endOutsideLoops(text, h.lockStmtOffset, m.nameOffset) !== m.nameOffset) return [];
+    const edits = [rename, ...m.splitEnds.map((off) => ({ start: off, end: off, newText: `${indentOfPrevLine(text, off)}mmu_notifier_invalidate_page(${mm}, ${addr});\n` }))];
+    return [{ title: `${title}plain ${m.plain}() under the lock, mmu_notifier_invalidate_page() after the unlock`, kind: 'quickfix', isPreferred: true, edits: normalizeEdits(edits) }];
+  }
+  if (h.lockStmtOffset === undefined) return [];
+  const asRange: Finding = { ...f, fix: { ...h, kind: 'insert-range', startInsertOffset: h.lockStmtOffset, endInsertOffsets: m.splitEnds, args: [mm, addr] } };
+  const out: FixProposal[] = [];
+  for (const variant of ['plain', 'exit-label', 'flag'] as const) {
+    const r = insertRangeFix(text, asRange, api, variant, m.huge ? HPAGE_PMD_SPAN : PAGE_SPAN);
+    if (r) out.push({ ...r, title: `${title}the range around the locked section, plain ${m.plain}() in place (${api.source})`, edits: normalizeEdits([...r.edits, rename]) });
+  }
+  return out;
+}
+
 /** Quick-fix 2: move a sleeping notifier call before the lock (a range start) or after the unlock (anything else). */
 export function moveOutOfLockFix(text: string, f: Finding): FixProposal | undefined {
   const h = f.fix;
@@ -369,7 +424,9 @@ export type FixVerifier = (newText: string, f: Finding) => boolean;
  */
 export function fixesFor(text: string, f: Finding, api: RangeApi, verify?: FixVerifier): FixProposal[] {
   const out: FixProposal[] = [];
+  const splits = f.fix?.macro ? splitMacroFixes(text, f, api) : [];
   const candidates: Array<() => FixProposal | undefined> = [
+    ...splits.map((x) => () => x),
     () => insertRangeFix(text, f, api),
     () => (verify ? insertRangeFix(text, f, api, 'exit-label') : undefined),
     () => (verify ? insertRangeFix(text, f, api, 'flag') : undefined),

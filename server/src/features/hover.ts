@@ -23,7 +23,24 @@ function describeEvent(e: PathEvent): string {
   return `line ${e.line}: ${e.event.replace(/_/g, ' ')}${what ? ` \`${what.replace(/`/g, "'")}\`` : ''}${e.via ? ` (in ${e.via}())` : ''}`;
 }
 
-export function hoverText(f: Finding, versionLabel: string): string {
+/** What to say about the fix: `undefined` when a rewriting quick-fix is offered, else why none is and what to do by hand. */
+export type FixNote = (f: Finding) => string | undefined;
+
+export function noFixAdvice(f: Finding): string {
+  if (f.rule === 'unbracketed-change-pte') {
+    return 'No quick-fix is offered: no bracket written with the names in scope here re-analyses clean. Bracket by hand as 6bdb913f0a70 did: ' +
+      'mmu_notifier_invalidate_range_start() before the page-table lock is taken, mmu_notifier_invalidate_range_end() after every unlock that follows ' +
+      '(a flag like mmun_called where the start is conditional; an out_mn: label where early exits skip the unlock).';
+  }
+  if (f.rule === 'notifier-under-ptl') {
+    return 'No quick-fix is offered: no rewrite re-analyses clean here (the call is in a loop over addresses, the lock is the caller\'s, or the ' +
+      'function returns with it held). Do by hand what 2ec74c3 did: the range start before the lock is taken, the plain operation under it, ' +
+      'the range end (or invalidate_page) after the unlock; where the caller holds the lock, drop and retake it around the notifier call.';
+  }
+  return 'No quick-fix is offered: end the range on the path that leaves it open, or remove the end that has no start.';
+}
+
+export function hoverText(f: Finding, versionLabel: string, fixNote?: FixNote): string {
   const meta = ruleById(f.rule)?.meta;
   const parts = [`**${f.rule}**${meta ? `: ${meta.title}` : ''}`, '', f.message, ''];
   if (f.path.length) {
@@ -34,15 +51,17 @@ export function hoverText(f: Finding, versionLabel: string): string {
   }
   if (meta) parts.push(`**Why it matters.** ${meta.help}`, '');
   parts.push(`**Kernel versions.** ${VERSIONS[f.rule] ?? ''}. Analysed as kernel ${versionLabel}.${meta ? ` Introduced by ${meta.introducedBy}.` : ''}`);
+  const note = fixNote?.(f);
+  if (note) parts.push('', `**Fix.** ${note}`);
   if (meta) parts.push('', `**Limits.** ${meta.limits}`);
   return parts.join('\n');
 }
 
-export function hoverFor(findings: Finding[], pos: Position, versionLabel: string): Hover | null {
+export function hoverFor(findings: Finding[], pos: Position, versionLabel: string, fixNote?: FixNote): Hover | null {
   const hits = findings.filter((f) => contains(f, pos));
   if (!hits.length) return null;
   return {
-    contents: { kind: 'markdown', value: hits.map((f) => hoverText(f, versionLabel)).join('\n\n---\n\n') },
+    contents: { kind: 'markdown', value: hits.map((f) => hoverText(f, versionLabel, fixNote)).join('\n\n---\n\n') },
     range: rangeOf(hits[0]),
   };
 }
