@@ -1,5 +1,5 @@
 // Finding and reading C files safely: recursion, exclusions, binary / oversized / non-UTF-8 detection, textual pre-filter.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 export interface FileProblem {
@@ -7,6 +7,32 @@ export interface FileProblem {
   message: string;
   /** The file could not be analysed at all (I/O error), as opposed to a note. */
   fatal: boolean;
+}
+
+/** Why a file was not analysed (the CLI's `skipped` list). A file read as Latin-1 is analysed: it is not skipped. */
+export type SkipReason = 'binary' | 'too-big' | 'undecodable' | 'unreadable';
+
+/** The messages of files that are not analysed; skipReason() recognises them (the audit keeps only the message). */
+const tooBigMessage = (size: number, max: number): string => `not analysed: ${size} bytes is over the maximum file size of ${max} bytes`;
+const BINARY_MESSAGE = 'not analysed: binary file (contains NUL bytes)';
+const utf16Message = (enc: string): string => `not analysed: ${enc} text (byte-order mark); only UTF-8 and Latin-1 are decoded`;
+
+/** The reason a problem message means "this file was not analysed", or undefined for notes and argument errors. */
+export function skipReason(message: string): SkipReason | undefined {
+  if (message === BINARY_MESSAGE) return 'binary';
+  if (/^not analysed: \d+ bytes is over the maximum file size/.test(message)) return 'too-big';
+  if (/^not analysed: UTF-(16|32)(LE|BE) text/.test(message)) return 'undecodable';
+  if (/^cannot read( directory)?:/.test(message)) return 'unreadable';
+  return undefined;
+}
+
+/** UTF-16/UTF-32 byte-order marks (checked longest first): such text is neither UTF-8 nor Latin-1. */
+function unicodeBom(b: Buffer): string | undefined {
+  if (b.length >= 4 && b[0] === 0xff && b[1] === 0xfe && b[2] === 0 && b[3] === 0) return 'UTF-32LE';
+  if (b.length >= 4 && b[0] === 0 && b[1] === 0 && b[2] === 0xfe && b[3] === 0xff) return 'UTF-32BE';
+  if (b.length >= 2 && b[0] === 0xff && b[1] === 0xfe) return 'UTF-16LE';
+  if (b.length >= 2 && b[0] === 0xfe && b[1] === 0xff) return 'UTF-16BE';
+  return undefined;
 }
 
 /** Converts a simple glob (**, *, ?) to a regex over '/'-separated relative paths. */
@@ -25,19 +51,17 @@ export function globToRegex(glob: string): RegExp {
   return new RegExp(`(^|/)${re}$`);
 }
 
-/** Lists .c and .h files under the given paths. Missing paths are problems; explicit files are taken whatever their extension. */
-export function collectFiles(paths: string[], exclude: string[]): { files: string[]; problems: FileProblem[] } {
-  const files: string[] = [];
-  const problems: FileProblem[] = [];
-  const ex = exclude.map(globToRegex);
-  const seenDirs = new Set<string>();
+/** Walks the .c and .h files under `dir` (dot-entries and excluded paths skipped, symlink loops cut); `visit` returns
+ *  false to stop the walk. Directories that cannot be read are problems. */
+function walkCFiles(top: string, ex: RegExp[], problems: FileProblem[], visit: (file: string) => boolean, seenDirs = new Set<string>()): void {
   const excluded = (p: string, root: string): boolean => {
     if (ex.length === 0) return false;
     const rel = relative(root, p).split('\\').join('/');
     return ex.some((r) => r.test(rel) || r.test(p));
   };
+  let stopped = false;
   const walk = (dir: string, root: string, depth: number): void => {
-    if (depth > 64) return;
+    if (depth > 64 || stopped) return;
     // Symlinked directories can loop: remember each directory by device and inode.
     let real: string;
     try {
@@ -57,13 +81,25 @@ export function collectFiles(paths: string[], exclude: string[]): { files: strin
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
+      if (stopped) return;
       if (e.name.startsWith('.')) continue;
       const p = join(dir, e.name);
       if (excluded(p, root)) continue;
       if (e.isDirectory()) walk(p, root, depth + 1);
-      else if ((e.isFile() || e.isSymbolicLink()) && /\.[ch]$/.test(e.name)) files.push(p);
+      else if ((e.isFile() || e.isSymbolicLink()) && /\.[ch]$/.test(e.name)) {
+        if (!visit(p)) stopped = true;
+      }
     }
   };
+  walk(top, top, 0);
+}
+
+/** Lists .c and .h files under the given paths. Missing paths are problems; explicit files are taken whatever their extension. */
+export function collectFiles(paths: string[], exclude: string[]): { files: string[]; problems: FileProblem[] } {
+  const files: string[] = [];
+  const problems: FileProblem[] = [];
+  const ex = exclude.map(globToRegex);
+  const seenDirs = new Set<string>();
   for (const p of paths) {
     let st;
     try {
@@ -72,10 +108,50 @@ export function collectFiles(paths: string[], exclude: string[]): { files: strin
       problems.push({ file: p, message: `no such file or directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, fatal: true });
       continue;
     }
-    if (st.isDirectory()) walk(p, p, 0);
-    else files.push(p);
+    if (st.isDirectory()) {
+      walkCFiles(p, ex, problems, (f) => {
+        files.push(f);
+        return true;
+      }, seenDirs);
+    } else files.push(p);
   }
   return { files, problems };
+}
+
+/** Does the directory hold at least one .c or .h file that collectFiles would list (stops at the first)? */
+export function hasCFile(dir: string, exclude: string[]): boolean {
+  let found = false;
+  walkCFiles(dir, exclude.map(globToRegex), [], () => {
+    found = true;
+    return false;
+  });
+  return found;
+}
+
+/**
+ * Checks a file named on the command line without reading all of it: a problem when it will not be analysed
+ * (not a regular file, unreadable, over the size limit, binary, UTF-16/32), undefined when it will be read.
+ * The same tests as readSource, on the size and the first 8 KiB.
+ */
+export function probeFile(file: string, maxSize: number): FileProblem | undefined {
+  let fd: number | undefined;
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) return { file, message: 'cannot read: not a regular file', fatal: true };
+    if (st.size > maxSize) return { file, message: tooBigMessage(st.size, maxSize), fatal: false };
+    fd = openSync(file, 'r');
+    const head = Buffer.alloc(Math.min(8192, st.size));
+    const n = readSync(fd, head, 0, head.length, 0);
+    const probe = head.subarray(0, n);
+    const bom = unicodeBom(probe);
+    if (bom) return { file, message: utf16Message(bom), fatal: false };
+    if (probe.indexOf(0) >= 0) return { file, message: BINARY_MESSAGE, fatal: false };
+    return undefined;
+  } catch (e) {
+    return { file, message: `cannot read: ${(e as Error).message}`, fatal: true };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 export interface ReadResult {
@@ -89,15 +165,17 @@ export function readSource(file: string, maxSize: number, buf?: Buffer): ReadRes
   if (!b) {
     try {
       const st = statSync(file);
-      if (st.size > maxSize) return { problem: { file, message: `not analysed: ${st.size} bytes is over the maximum file size of ${maxSize} bytes`, fatal: false } };
+      if (st.size > maxSize) return { problem: { file, message: tooBigMessage(st.size, maxSize), fatal: false } };
       b = readFileSync(file);
     } catch (e) {
       return { problem: { file, message: `cannot read: ${(e as Error).message}`, fatal: true } };
     }
   }
-  if (b.length > maxSize) return { problem: { file, message: `not analysed: ${b.length} bytes is over the maximum file size of ${maxSize} bytes`, fatal: false } };
+  if (b.length > maxSize) return { problem: { file, message: tooBigMessage(b.length, maxSize), fatal: false } };
   const probe = b.subarray(0, 8192);
-  if (probe.indexOf(0) >= 0) return { problem: { file, message: 'not analysed: binary file (contains NUL bytes)', fatal: false } };
+  const bom = unicodeBom(probe);
+  if (bom) return { problem: { file, message: utf16Message(bom), fatal: false } };
+  if (probe.indexOf(0) >= 0) return { problem: { file, message: BINARY_MESSAGE, fatal: false } };
   const text = b.toString('utf8');
   if (text.includes('\uFFFD') && !isValidUtf8(b)) {
     return { text: b.toString('latin1'), problem: { file, message: 'not valid UTF-8: analysed as Latin-1', fatal: false } };
@@ -115,6 +193,8 @@ function isValidUtf8(b: Buffer): boolean {
 }
 
 const NOTIF = Buffer.from('notif');
+const NOTIF_16LE = Buffer.from('notif', 'utf16le');
+const NOTIF_16BE = Buffer.from('\0n\0o\0t\0i\0f', 'latin1');
 /** Files worth parsing mention a notifier API name or a *_notify macro (version-independent superset of the model). */
 export const ROOT_RE = /mmu_notifier_|(?:set_pte_at|flush|young|get_and_clear)_notify\b/;
 const LOCK_NEEDLES = ['pte_offset_map_lock', 'page_table_lock', '_lockptr', 'huge_pte_lock', 'pmd_lock', 'pud_lock', 'page_vma_mapped_walk',
@@ -122,7 +202,11 @@ const LOCK_NEEDLES = ['pte_offset_map_lock', 'page_table_lock', '_lockptr', 'hug
 
 /** Byte-level pre-filter, one pass over the bytes: can this file mention a notifier at all? */
 export function mentionsNotifier(b: Buffer, extra: Buffer[]): boolean {
-  return b.indexOf(NOTIF) >= 0 || extra.some((n) => b.indexOf(n) >= 0);
+  if (b.indexOf(NOTIF) >= 0 || extra.some((n) => b.indexOf(n) >= 0)) return true;
+  // UTF-16 text that mentions a notifier is relevant too (then readSource says it is not decoded): only files that
+  // start with a UTF-16 byte-order mark pay for this second search.
+  const bom = b.length >= 2 && b[0] + b[1] === 0x1fd ? unicodeBom(b) : undefined;
+  return bom === 'UTF-16LE' ? b.indexOf(NOTIF_16LE) >= 0 : bom === 'UTF-16BE' ? b.indexOf(NOTIF_16BE) >= 0 : false;
 }
 
 /** Does the file mention a page-table lock helper (then it may define a helper that returns with the lock held)? */
