@@ -14,6 +14,12 @@ export class FindingsStatus implements vscode.Disposable {
   }
 
   update(s: StatusParams): void {
+    if (s.busy) {
+      // The workspace scan is running: no count yet (a green check with 0 would say the tree is clean).
+      this.item.text = '$(sync~spin) MMU notifier: scanning';
+      this.item.tooltip = `MMU Notifier Audit: scanning the workspace (${s.files} file(s) so far); kernel ${s.kernelVersion}.`;
+      return;
+    }
     this.item.text = `${s.findings ? '$(warning)' : '$(check)'} MMU notifier: ${s.findings}`;
     this.item.tooltip = `MMU Notifier Audit: ${s.findings} finding(s) in ${s.files} file(s); kernel ${s.kernelVersion}. Click to open Problems.`;
   }

@@ -96,11 +96,16 @@ export function startServer(): Connection {
     const t0 = Date.now();
     const progress = caps.window?.workDoneProgress ? await conn.window.createWorkDoneProgress() : undefined;
     progress?.begin('MMU Notifier Audit: scanning workspace', 0, 'listing files', false);
+    s.scanning = true;
+    s.sendStatus();
     try {
       const r = await scanWorkspace(s, progress ? { report: (p, m) => progress.report(p, m) } : undefined);
+      s.scanning = false;
       s.ensureCurrent();
       return { filesScanned: r.scanned, filesAnalysed: r.added, findings: s.allFindings().length, ms: Date.now() - t0 };
     } finally {
+      s.scanning = false;
+      s.sendStatus();
       progress?.done();
     }
   };

@@ -196,3 +196,29 @@ test('a client without workspace/configuration (Neovim-like): initializationOpti
     await c.stop();
   }
 });
+
+test('a quiet editor on a clean tree: a big file that mentions no notifier says nothing, a relevant one says it is too big; the status shows the scan', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'na-quiet-'));
+  try {
+    writeFileSync(join(dir, 'Makefile'), 'VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 0\n');
+    mkdirSync(join(dir, 'drivers'));
+    const big = join(dir, 'drivers/regs_sh_mask.h');
+    writeFileSync(big, '#define REG_A 0x1\n'.repeat(4000));
+    const bigRelevant = join(dir, 'drivers/big_user.c');
+    writeFileSync(bigRelevant, `/* calls mmu_notifier_invalidate_range_start */\n${'int pad;\n'.repeat(6000)}`);
+    const c = await startClient({ folder: dir, settings: { maxFileSize: 40000 } });
+    try {
+      await c.waitFor(() => c.progress.some((p) => p.value?.kind === 'end'), 10000, 'scan ends');
+      await c.waitFor(() => c.diags.get(uriOf(bigRelevant))?.diagnostics.length === 1, 5000, 'the relevant big file says it was not analysed');
+      assert.match(c.diags.get(uriOf(bigRelevant)).diagnostics[0].message, /maxFileSize/);
+      assert.equal(c.diags.get(uriOf(big))?.diagnostics.length ?? 0, 0, 'an irrelevant big file stays silent');
+      // While the scan runs the status is busy (no "0 findings" yet); after it, it is not.
+      assert.ok(c.statuses.some((s) => s.busy === true), JSON.stringify(c.statuses));
+      await c.waitFor(() => c.statuses.length && c.statuses[c.statuses.length - 1].busy === false, 5000, 'status not busy after the scan');
+    } finally {
+      await c.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

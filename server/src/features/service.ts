@@ -1,5 +1,6 @@
 // The analysis service of the language server: one Project, the open documents layered over files on disk, scheduling and publishing.
 import { readFileSync } from 'node:fs';
+import { quickScan } from '../engine/files';
 import { dirname } from 'node:path';
 import type { Connection, TextDocuments } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
@@ -175,7 +176,11 @@ export class AuditService {
       const text = doc.getText();
       if (this.isExcluded(file)) this.project.removeFile(file);
       else if (text.length > this.settings.maxFileSize) {
-        this.project.setFileError(file, `not analysed: ${text.length} characters is over notifierAudit.maxFileSize (${this.settings.maxFileSize} bytes)`);
+        // Only a relevant file (it mentions a notifier or a page-table lock) says it was not analysed.
+        const extra = this.settings.notifiers.map((n) => n.name).concat(this.settings.lockHelpers.map((h) => h.name));
+        const q = quickScan(Buffer.from(text, 'latin1'), extra);
+        if (q.roots || q.lockish) this.project.setFileError(file, `not analysed: ${text.length} characters is over notifierAudit.maxFileSize (${this.settings.maxFileSize} bytes)`);
+        else this.project.removeFile(file);
       } else this.project.setFile(file, text);
     }
     this.dirty.clear();
@@ -260,10 +265,19 @@ export class AuditService {
       if (!diags.length && !doc) this.published.delete(file);
       else this.published.set(file, { key, uri });
     }
+    this.lastFindingCount = res.findings.length;
+    this.sendStatus();
+  }
+
+  /** A workspace scan is running: the status says so instead of a count of findings not yet known. */
+  scanning = false;
+  private lastFindingCount = 0;
+
+  sendStatus(): void {
     const status: StatusParams = {
-      findings: res.findings.length,
+      findings: this.lastFindingCount,
       files: this.project.fileNames().length,
-      busy: false,
+      busy: this.scanning,
       kernelVersion: versionLabel(this.version),
     };
     void this.conn.sendNotification(Methods.status, status);

@@ -14,18 +14,21 @@ export const scannedFiles = new Set<string>();
 export function readForProject(svc: AuditService, file: string): { text?: string; error?: string } | undefined {
   if (svc.isExcluded(file) || !/\.[ch]$/.test(file)) return undefined;
   let buf: Buffer;
+  let size: number;
   try {
-    const st = statSync(file);
-    if (st.size > svc.settings.maxFileSize) {
-      return { error: `not analysed: ${st.size} bytes is over notifierAudit.maxFileSize (${svc.settings.maxFileSize} bytes)` };
-    }
+    size = statSync(file).size;
     buf = readFileSync(file);
   } catch {
     return undefined;
   }
+  // The pre-filter comes first: a big file that mentions no notifier and no page-table lock (the generated AMD
+  // register headers) is simply not relevant; only a relevant file that is too big says it was not analysed.
   const extra = svc.settings.notifiers.map((n) => n.name).concat(svc.settings.lockHelpers.map((h) => h.name));
   const q = quickScan(buf, extra);
   if (!q.roots && !q.lockish) return undefined;
+  if (size > svc.settings.maxFileSize) {
+    return { error: `not analysed: ${size} bytes is over notifierAudit.maxFileSize (${svc.settings.maxFileSize} bytes)` };
+  }
   const r = readSource(file, svc.settings.maxFileSize, buf);
   if (r.text !== undefined) return { text: r.text };
   return r.problem?.fatal === false ? { error: r.problem.message } : undefined;
