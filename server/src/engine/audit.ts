@@ -119,7 +119,10 @@ export async function audit(paths: string[], opts: AuditOptions): Promise<AuditR
   let suppressed = r.suppressed;
   if (opts.touched) {
     const extents = new Map<string, Map<string, [number, number]>>();
-    const keep = (f: { file: string; function: string; line: number }): boolean => {
+    // A finding is kept when the patch touches its function, or any point of its witness path or of its related
+    // locations (the set_pte_at_notify() a caller-level report names, where the range was opened or the lock taken):
+    // a change elsewhere can cause it.
+    const keep = (f: { file: string; function: string; line: number; path: Array<{ file: string; line: number }>; related: Array<{ file: string; line: number }> }): boolean => {
       let m = extents.get(f.file);
       if (!m) {
         m = new Map();
@@ -127,7 +130,8 @@ export async function audit(paths: string[], opts: AuditOptions): Promise<AuditR
         extents.set(f.file, m);
       }
       const e = m.get(f.function) ?? [f.line, f.line];
-      return opts.touched!(f.file, e[0], e[1]);
+      if (opts.touched!(f.file, e[0], e[1])) return true;
+      return [...f.path, ...f.related].some((p) => opts.touched!(p.file, p.line, p.line));
     };
     findings = findings.filter(keep);
     suppressed = suppressed.filter(keep);
