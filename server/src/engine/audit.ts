@@ -80,8 +80,49 @@ export function resolveVersion(paths: string[], opts: { kernelVersion?: string; 
   return { version, header: tree?.notifierHeader, problems };
 }
 
-/** Audits files and directories; never throws for bad input (problems are reported in `errors`). */
-export async function audit(paths: string[], opts: AuditOptions): Promise<AuditResult & { fatal: boolean; stats: { parsed: number; functions: number; candidates: number; walkMs: number; scanMs: number; analyzeMs: number; parseMs: number; parses: number; analysisMs: number; runs: number; timeline: Record<string, number> } }> {
+type AuditStats = { parsed: number; functions: number; candidates: number; walkMs: number; scanMs: number; analyzeMs: number; parseMs: number; parses: number; analysisMs: number; runs: number; timeline: Record<string, number> };
+type AuditOutcome = AuditResult & { fatal: boolean; stats: AuditStats };
+
+/**
+ * Audits files and directories. Each kernel tree is audited with its own version (its Makefile) and its own
+ * project, so that paths in several trees (a v3.6 and a 6.1 checkout side by side) are each judged by their own
+ * semantics; the result says which trees and versions were used. `--kernel-version` applies one version to all.
+ */
+export async function audit(paths: string[], opts: AuditOptions): Promise<AuditOutcome> {
+  const groups = new Map<string, string[]>();
+  for (const p of paths) {
+    const root = opts.kernelVersion ? '' : findKernelTree(p)?.root ?? '';
+    const g = groups.get(root);
+    if (g) g.push(p);
+    else groups.set(root, [p]);
+  }
+  if (groups.size <= 1) return auditTree(paths, opts);
+  const parser = opts.parser ?? (await CParser.create());
+  const parts: AuditOutcome[] = [];
+  for (const g of groups.values()) parts.push(await auditTree(g, { ...opts, parser }));
+  const order = (a: { file: string; line: number }, b: { file: string; line: number }): number => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line);
+  const sum = (k: keyof AuditStats): number => parts.reduce((n, r) => n + (r.stats[k] as number), 0);
+  const trees = [...groups.entries()].map(([root, ps], i) => ({ root: root || '(no kernel tree)', kernelVersion: parts[i].kernelVersion, paths: ps }));
+  return {
+    tool: 'notifier-audit',
+    version: TOOL_VERSION,
+    kernelVersion: `mixed trees: ${trees.map((t) => `${t.kernelVersion} for ${t.root}`).join('; ')}`,
+    trees,
+    filesScanned: parts.reduce((n, r) => n + r.filesScanned, 0),
+    findings: parts.flatMap((r) => r.findings).sort(order),
+    suppressed: parts.flatMap((r) => r.suppressed).sort(order),
+    incomplete: parts.flatMap((r) => r.incomplete),
+    errors: parts.flatMap((r) => r.errors),
+    fatal: parts.some((r) => r.fatal),
+    stats: {
+      parsed: sum('parsed'), functions: sum('functions'), candidates: sum('candidates'), walkMs: sum('walkMs'), scanMs: sum('scanMs'), analyzeMs: sum('analyzeMs'),
+      parseMs: sum('parseMs'), parses: sum('parses'), analysisMs: sum('analysisMs'), runs: sum('runs'), timeline: parts[parts.length - 1].stats.timeline,
+    },
+  };
+}
+
+/** Audits paths of one kernel tree (or of none); never throws for bad input (problems are reported in `errors`). */
+async function auditTree(paths: string[], opts: AuditOptions): Promise<AuditOutcome> {
   // One clock (ms since the process started): phase durations and the timeline come from the same marks.
   const t0 = performance.now();
   const { files, problems } = collectFiles(paths, opts.settings.exclude);

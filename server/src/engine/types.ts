@@ -85,4 +85,6 @@ export interface AuditResult {
   suppressed: Finding[];
   incomplete: IncompleteInfo[];
   errors: FileError[];
+  /** When the paths lie in several kernel trees: each tree's root and the version its files were analysed with. */
+  trees?: Array<{ root: string; kernelVersion: string; paths: string[] }>;
 }
