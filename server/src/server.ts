@@ -245,7 +245,8 @@ export function startServer(): Connection {
         if (!sim || !f) return null;
         const result = sim.simulateFinding(f, { kernelVersion: s.version ? `${s.version.major}.${s.version.minor}` : undefined });
         const text = sim.renderTraceText(result);
-        void conn.window.showInformationMessage(text.split('\n').slice(0, 3).join(' '));
+        // One short line (a long message blocks Neovim on its hit-enter prompt); the whole trace goes to the log.
+        void conn.window.showInformationMessage(`${text.split('\n')[0]}: ${result.hazard ? `HAZARD (${result.violations.map((v) => v.invariant).join(', ')})` : 'no invariant breaks'}; fixed path ${result.fixed.hazard ? 'still breaks' : 'holds'}. Full trace in the server log.`);
         conn.console.log(text);
         return text;
       }
