@@ -3,8 +3,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Finding } from '../engine/types';
 
+/** The part of a simulation result the server reads (the rest goes to the client as it is). */
+export interface SimulationVerdict {
+  hazard: boolean;
+  violations: Array<{ invariant: string }>;
+  fixed: { hazard: boolean };
+}
+
 export interface SimulatorModule {
-  simulateFinding(finding: Finding, opts: { subscriber?: string; kernelVersion?: string }): unknown;
+  simulateFinding(finding: Finding, opts: { subscriber?: string; kernelVersion?: string }): SimulationVerdict;
   renderTraceText(result: unknown): string;
 }
 
