@@ -40,6 +40,11 @@ export function leaksRange(s: Summary): boolean {
   return s.rangeDelta > 0 && !s.rangeDeltaConsistent && !s.rangeCond;
 }
 
+/** Does something to a caller's locks or ranges, or calls set_pte_at_notify() or a notifier that may sleep. */
+export function hasEffect(s: Summary): boolean {
+  return !!(s.acquires.length || s.releases.length || s.rangeDelta || s.changePte || s.sleeps);
+}
+
 /** Has an effect that matters to callers even when they hold no lock (so callers must be analysed). */
 export function escapes(s: Summary): boolean {
   return s.rangeDelta !== 0 || !!s.changePte || !!s.sleeps;
