@@ -15,14 +15,16 @@ import type { KernelModel, NotifierInfo } from '../kernel/model';
 import type { LockContract } from '../parse/prepass';
 import type { Ev, State } from './state';
 import type { Summary } from './summary';
-import { prepare } from './prepare';
-import { Sink } from './sink';
+import { prepare, type Prepared } from './prepare';
+import { MAX_OBSERVATIONS, Sink } from './sink';
 import { Transfer, entryState } from './transfer';
 import { explore } from './explore';
 import { summarize } from './summarize';
 
 export { enclosingStatement, posOf } from './position';
 export { PURE_PREDICATE } from './values';
+
+import { Budget, BudgetExceeded } from './budget';
 
 export type ObsKind = 'changePte' | 'sleeping' | 'rangeEndUnopened' | 'exitRangeOpen';
 
@@ -61,6 +63,8 @@ export interface FunctionAnalysis {
 }
 
 export interface AnalysisContext {
+  /** Bounds every phase of this function's analysis (made from budgetMs when absent). */
+  budget?: Budget;
   model: KernelModel;
   file: string;
   text: string;
@@ -72,9 +76,20 @@ export interface AnalysisContext {
 }
 
 /** Analyses one function. */
-export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): FunctionAnalysis {
+export function analyzeFunction(fn: FunctionInfo, ctx0: AnalysisContext): FunctionAnalysis {
+  const ctx: AnalysisContext = ctx0.budget ? ctx0 : { ...ctx0, budget: new Budget(ctx0.budgetMs) };
   const file = ctx.file;
-  const prep = prepare(fn, ctx);
+  let prep: Prepared;
+  try {
+    prep = prepare(fn, ctx);
+  } catch (e) {
+    if (!(e instanceof BudgetExceeded)) throw e;
+    // Nothing was walked: no observation, and a summary with no effect (callers are analysed without it).
+    return {
+      fn, file, cfg: { nodes: [], entry: 0, exit: 0 } as unknown as Prepared['cfg'], observations: [], incomplete: e.reason, usedSummaries: [], visits: 0, lockSites: [],
+      summary: { name: fn.name, file, line: fn.line, isStatic: fn.isStatic, acquires: [], releases: [], rangeDelta: 0 },
+    };
+  }
   const sink = new Sink();
   const init = entryState(fn, ctx);
   const run = explore(prep, init, new Transfer(fn, ctx, prep, sink), ctx);
@@ -87,7 +102,7 @@ export function analyzeFunction(fn: FunctionInfo, ctx: AnalysisContext): Functio
     observations: sink.observations,
     summary: summarize(fn, file, run.exits, sink.observations, sink.releasedUnheld, entryLocks, sink.opensRange,
       (sink.rangeRequires ?? []).map((p) => fn.params.indexOf(p))),
-    incomplete: run.incomplete,
+    incomplete: run.incomplete ?? (sink.truncated ? `more than ${MAX_OBSERVATIONS} observations (the rest are not reported)` : undefined),
     usedSummaries: [...sink.usedSummaries],
     visits: run.visits,
     lockSites: sink.lockSites,

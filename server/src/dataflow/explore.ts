@@ -7,6 +7,7 @@ import type { Prepared } from './prepare';
 import type { Transfer } from './transfer';
 import { branch } from './branch';
 import type { AnalysisContext } from './analyze';
+import { MAX_FACTS_PER_STATE, MAX_KEPT_STATES } from './budget';
 
 const MAX_STATES_PER_NODE = 48;
 
@@ -26,17 +27,20 @@ export function explore(prep: Prepared, init: State, transfer: Transfer, ctx: An
   // Worklist over (node, state), FIFO so the first state to reach a point has one of the shortest paths.
   const work = new Worklist(cfg, init);
   let visits = 0;
-  const t0 = Date.now();
   let incomplete: string | undefined;
   for (let item = work.next(); item; item = work.next()) {
     const [id, st] = item;
     visits++;
-    if ((visits & 1023) === 0 && Date.now() - t0 > ctx.budgetMs) {
+    if ((visits & 255) === 0 && ctx.budget?.spent()) {
       incomplete = `time budget of ${ctx.budgetMs} ms exceeded after ${visits} state visits`;
       break;
     }
     if (visits > ctx.maxVisits) {
       incomplete = `more than ${ctx.maxVisits} state visits`;
+      break;
+    }
+    if (work.kept > MAX_KEPT_STATES) {
+      incomplete = `memory bound: more than ${MAX_KEPT_STATES} path states kept after ${visits} state visits`;
       break;
     }
     const n = cfg.nodes[id];
@@ -64,6 +68,10 @@ export function explore(prep: Prepared, init: State, transfer: Transfer, ctx: An
 /** Facts about variables that are dead at the target are dropped: they would only multiply states. */
 function dropDeadFacts(s: State, liveIn: Liveness, to: number): void {
   if (!s.facts.size) return;
+  if (s.facts.size > MAX_FACTS_PER_STATE) {
+    // Bounded memory per state: the oldest facts are kept, the others forgotten (as at a join).
+    s.facts = new Map([...s.facts].slice(0, MAX_FACTS_PER_STATE));
+  }
   let dead = false;
   for (const k of s.facts.keys()) if (!liveIn.has(to, k)) { dead = true; break; }
   if (dead) {
@@ -79,6 +87,8 @@ class Worklist {
   private readonly joined: Array<Map<string, State> | undefined> = [];
   private readonly queue: Array<[number, State]>;
   private head = 0;
+  /** States remembered at all nodes (the memory the walk holds). */
+  kept = 0;
 
   constructor(cfg: Cfg, init: State) {
     this.seen = cfg.nodes.map(() => new Map());
@@ -118,6 +128,7 @@ class Worklist {
       if (bucket.size >= MAX_STATES_PER_NODE * 8) return;
     }
     bucket.set(key, true);
+    this.kept++;
     this.queue.push([to, s]);
   }
 }

@@ -8,11 +8,11 @@ import type { CondKey } from './prepare';
  * calls with such summaries, and the exit) before coming back to the condition: the conditions that decide
  * something. Loop counters and tests that only choose between effect-free code never split states.
  */
-export function relevantConds(cfg: Cfg, ops: Op[][], isEffect: (op: CallOp) => boolean): Set<number> {
+export function relevantConds(cfg: Cfg, ops: Op[][], isEffect: (op: CallOp) => boolean, tick: () => void = noTick): Set<number> {
   const n = cfg.nodes.length;
   const effect = new Uint8Array(n);
   for (const node of cfg.nodes) if (node.kind === 'exit' || ops[node.id].some((op) => op.k === 'call' && isEffect(op))) effect[node.id] = 1;
-  const ipdom = postDominators(cfg);
+  const ipdom = postDominators(cfg, tick);
   const mark = new Int32Array(n).fill(-1);
   const out = new Set<number>();
   for (const node of cfg.nodes) {
@@ -23,6 +23,7 @@ export function relevantConds(cfg: Cfg, ops: Op[][], isEffect: (op: CallOp) => b
     const stack = node.succ.map((e) => e.to);
     let found = false;
     while (stack.length && !found) {
+      tick();
       const id = stack.pop()!;
       if (id === node.id || id === stop || id < 0 || id >= n || mark[id] === node.id) continue;
       mark[id] = node.id;
@@ -43,7 +44,7 @@ function predecessors(cfg: Cfg): number[][] {
 }
 
 /** Immediate post-dominators (Cooper, Harvey and Kennedy's iterative algorithm on the reversed graph); -1 where none. */
-export function postDominators(cfg: Cfg): Int32Array {
+export function postDominators(cfg: Cfg, tick: () => void = noTick): Int32Array {
   const n = cfg.nodes.length;
   const { order, num } = reversedGraphPostOrder(cfg, predecessors(cfg));
   const idom = new Int32Array(n).fill(-1);
@@ -58,6 +59,7 @@ export function postDominators(cfg: Cfg): Int32Array {
   for (let changed = true, rounds = 0; changed && rounds < 100; rounds++) {
     changed = false;
     for (let i = order.length - 1; i >= 0; i--) {
+      tick();
       const b = order[i];
       if (b === cfg.exit) continue;
       let d = -1;
@@ -118,14 +120,14 @@ const bit = (a: Uint32Array, W: number, node: number, i: number): boolean => ((a
  * reads it before it is overwritten.
  */
 export function computeLiveness(cfg: Cfg, ops: Op[][], tracked: Set<string>, condKeyOf: Map<number, CondKey | null>,
-  condVars: Map<string, Set<string>>): Liveness {
+  condVars: Map<string, Set<string>>, tick: () => void = noTick): Liveness {
   // Facts are only ever about tracked variables and condition keys: they are the universe of the bit sets.
   const index = new Map<string, number>();
   for (const t of tracked) index.set(t, index.size);
   for (const ck of condKeyOf.values()) if (ck && !index.has(ck.key)) index.set(ck.key, index.size);
   const W = Math.max(1, (index.size + 31) >> 5);
   const { use, def } = useDef(cfg, ops, tracked, condKeyOf, condVars, index, W);
-  const live = solveLiveness(cfg, use, def, W);
+  const live = solveLiveness(cfg, use, def, W, tick);
   return {
     has(node: number, key: string): boolean {
       const i = index.get(key);
@@ -169,16 +171,20 @@ function useDef(cfg: Cfg, ops: Op[][], tracked: Set<string>, condKeyOf: Map<numb
   return { use, def };
 }
 
+const noTick = (): void => undefined;
+
 /** The backward fixpoint: live-in = use | (live-out & ~def), live-out the union of the successors' live-in. */
-function solveLiveness(cfg: Cfg, use: Uint32Array, def: Uint32Array, W: number): Uint32Array {
+function solveLiveness(cfg: Cfg, use: Uint32Array, def: Uint32Array, W: number, tick: () => void): Uint32Array {
   const n = cfg.nodes.length;
   const live = new Uint32Array(n * W);
   const preds = predecessors(cfg);
   const work: number[] = [];
   const inWork = new Uint8Array(n);
-  for (let i = n - 1; i >= 0; i--) { work.push(i); inWork[i] = 1; }
+  // Popped from the end: the last nodes first, the order in which a backward problem settles fastest.
+  for (let i = 0; i < n; i++) { work.push(i); inWork[i] = 1; }
   const out = new Uint32Array(W);
   while (work.length) {
+    tick();
     const id = work.pop()!;
     inWork[id] = 0;
     out.fill(0);

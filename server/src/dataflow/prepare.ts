@@ -46,17 +46,20 @@ export interface Prepared {
 /** Builds the CFG of `fn` and everything the walk needs about it. */
 export function prepare(fn: FunctionInfo, ctx: AnalysisContext): Prepared {
   const model = ctx.model;
+  const budget = ctx.budget;
   const cfg = new CfgBuilder((n) => model.isNoreturn(n)).build(fn.name, fn.body);
+  budget?.check('building the control-flow graph');
   const ops: Op[][] = cfg.nodes.map((n) => extractOps(n));
   const ptlVars = lockPointerVars(ops, model);
   // Only conditions that decide which lock/range/notifier operations happen are worth facts (see relevantConds).
-  const relevant = relevantConds(cfg, ops, (op) => isEffectCall(op, ctx));
+  const relevant = relevantConds(cfg, ops, (op) => isEffectCall(op, ctx), () => budget?.tick('finding the conditions that decide something'));
   const tracked = trackedVars(cfg, ops, relevant);
   const guardVars = guardVariables(ops, ctx);
   for (const v of guardVars) tracked.add(v);
   const { condKeyOf, condVars, varTests } = pureConditions(cfg, relevant);
   const flagVars = flagVariables(ops);
-  const liveIn = computeLiveness(cfg, ops, tracked, condKeyOf, condVars);
+  budget?.check('collecting value facts');
+  const liveIn = computeLiveness(cfg, ops, tracked, condKeyOf, condVars, () => budget?.tick('computing live variables'));
   const mmLocal = /\bmm\s*=\s*\(?\s*vma\s*\)?\s*->\s*vm_mm\b/.test(ctx.text.slice(fn.start, fn.end)) || fn.params.includes('mm');
   return { cfg, ops, ptlVars, relevant, tracked, guardVars, condKeyOf, condVars, varTests, flagVars, liveIn, mmLocal };
 }

@@ -4,6 +4,9 @@ import type { Node } from '../parse/syntax';
 import { trailToPath, type Ev, type State } from './state';
 import type { FunctionAnalysis, ObsKind, Observation } from './analyze';
 
+/** Observations one function keeps. */
+export const MAX_OBSERVATIONS = 200;
+
 /** The records of one function's walk, shared by its transfer functions and read back by analyzeFunction. */
 export class Sink {
   readonly observations: Observation[] = [];
@@ -21,12 +24,19 @@ export class Sink {
   opensRange = false;
   /** Parameters known non-zero at every range start of the function (undefined until the first one). */
   rangeRequires: string[] | undefined;
+  /** More observations than MAX_OBSERVATIONS were made (the rest were dropped: the analysis is incomplete). */
+  truncated = false;
 
   /** Records an observation, once per kind, place, callee summary and "a lock held" (sleeping) or "a range open". */
   observe(s: State, kind: ObsKind, at: Ev, node: Node, extra?: Partial<Observation>): void {
     const k = `${kind}@${at.line}:${at.column}:${extra?.via ?? ''}:${kind === 'sleeping' ? s.locks.length > 0 : s.ranges.length > 0}`;
     if (this.obsSeen.has(k)) return;
     this.obsSeen.add(k);
+    // A real function has a handful; a generated one can have thousands, each with a long path: bounded.
+    if (this.observations.length >= MAX_OBSERVATIONS) {
+      this.truncated = true;
+      return;
+    }
     this.observations.push({ kind, at, node, locks: s.locks, ranges: s.ranges, pending: s.pending, path: trailToPath(s.trail), ...extra });
   }
 

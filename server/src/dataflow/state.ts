@@ -85,9 +85,21 @@ export function pushEvent(s: State, ev: Ev): void {
   s.trail = { ev, prev: s.trail, len: (s.trail?.len ?? 0) + 1 };
 }
 
+/** Events a witness path keeps whole: beyond this, only the events that change locks, ranges or PTEs are kept early on. */
+export const MAX_PATH_EVENTS = 1000;
+const SIGNIFICANT = new Set(['entry', 'lock', 'unlock', 'range_start', 'range_end', 'set_pte_at_notify', 'clear_flush_notify', 'notifier_call', 'call']);
+
+/**
+ * The witness path of a trail. A very long one (thousands of branches in a generated function) keeps its last
+ * MAX_PATH_EVENTS events whole and, before them, only the significant events (entry, locks, ranges, notifier calls):
+ * enough to replay and to read, in bounded memory.
+ */
 export function trailToPath(t: Trail | null): Ev[] {
   const out: Ev[] = [];
-  for (let c = t; c; c = c.prev) out.push(c.ev);
+  let n = 0;
+  for (let c = t; c; c = c.prev) {
+    if (n++ < MAX_PATH_EVENTS || SIGNIFICANT.has(c.ev.event)) out.push(c.ev);
+  }
   return out.reverse();
 }
 
