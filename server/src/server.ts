@@ -30,6 +30,7 @@ import { loadSimulator } from './features/simulate';
 import { uriToFile } from './features/uris';
 import type { Finding } from './engine/types';
 
+export { writeHelpPages } from './features/help';
 export { fixesFor, applyEdits, chooseRangeApi, rangeApiForVersion, rangeApiFromHeader, insertRangeFix, splitMacroFixes, moveOutOfLockFix, suppressFix } from './features/fixes';
 
 interface InitOptions {
