@@ -75,6 +75,7 @@ export function formatText(r: Report, paths: PathStyle): string {
   const out: string[] = [];
   for (const f of r.findings) {
     out.push(`${rel(f.file)}:${f.line}:${f.column}: ${f.severity}: ${f.message} [${f.rule}] in ${f.function}()`);
+    if (f.detail) out.push(`    ${rel(f.file)}:${f.line}:${f.column}: note: ${f.detail}`);
     for (const x of f.related) out.push(`    ${rel(x.file)}:${x.line}:${x.column}: note: ${x.message}`);
     const steps = f.path.filter((e) => e.event !== 'entry');
     if (steps.length) {
@@ -223,7 +224,7 @@ export function formatSarif(r: Report, paths: PathStyle, executionSuccessful = t
       ruleId: f.rule,
       ...(ruleIndex >= 0 ? { ruleIndex } : {}),
       level: SARIF_LEVEL[f.severity] ?? 'warning',
-      message: { text: f.message },
+      message: { text: f.detail ? `${f.message}. ${f.detail}` : f.message },
       locations: [loc(f.file, f.line, f.column, f.endLine, f.endColumn, undefined, snippets.get(f))],
       relatedLocations: f.related.map((x, i) => ({ id: i, ...loc(x.file, x.line, x.column, undefined, undefined, x.message) })),
       ...(steps.length

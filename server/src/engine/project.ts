@@ -696,6 +696,7 @@ export class Project {
           endColumn: exitObs ? o.at.column + 1 : n.endPosition.column + 1,
           function: fn.name,
           message: raw.message,
+          detail: raw.detail,
           related: raw.related,
           path: publicPath(o.path.concat(exitObs ? [] : o.path.length && o.path[o.path.length - 1] === o.at ? [] : [])),
         };

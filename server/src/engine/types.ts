@@ -51,6 +51,8 @@ export interface Finding {
   message: string;
   related: RelatedInfo[];
   path: PathEvent[];
+  /** Why it matters on this version (the message is one short line): shown in the hover and as a note. */
+  detail?: string;
   /** For suppressed findings: the reason written in the comment. */
   suppressedReason?: string;
   fix?: FixHint;

@@ -24,6 +24,8 @@ export function toDiagnostic(f: Finding, helpDir: string, uriOf: (file: string) 
     location: { uri: uriOf(r.file), range: rangeOf({ line: r.line, column: r.column, endLine: r.line, endColumn: r.column + 1 }) },
     message: r.message,
   }));
+  // The why (the message is one short line): as related information at the finding itself.
+  if (f.detail) related.push({ location: { uri: uriOf(f.file), range: rangeOf(f) }, message: f.detail });
   return {
     range: rangeOf(f),
     severity: SEVERITY[f.severity] ?? DiagnosticSeverity.Warning,

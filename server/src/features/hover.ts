@@ -43,6 +43,10 @@ export function noFixAdvice(f: Finding): string {
 export function hoverText(f: Finding, versionLabel: string, fixNote?: FixNote): string {
   const meta = ruleById(f.rule)?.meta;
   const parts = [`**${f.rule}**${meta ? `: ${meta.title}` : ''}`, '', f.message, ''];
+  if (f.detail) parts.push(f.detail, '');
+  // A report placed at a caller: the change it is about, and the chain to it.
+  const origin = f.related.find((r) => /set_pte_at_notify\(\) changes the PTE here/.test(r.message));
+  if (origin) parts.push(`**The PTE change** is at ${origin.file.split('/').pop()}:${origin.line}; its callers that open a range bracket it there.`, '');
   if (f.path.length) {
     parts.push(`**Path** through \`${f.function}()\`:`, '');
     const shown = f.path.length > 14 ? [...f.path.slice(0, 6), undefined, ...f.path.slice(-7)] : f.path;

@@ -147,6 +147,8 @@ export class KernelModel {
   readonly v: number;
   readonly unknown: boolean;
   readonly label: string;
+  /** The version alone ("3.6.5"), for the first line of a message; `label` says where it came from. */
+  readonly shortLabel: string;
   private readonly lockHelpers = new Map<string, LockHelper>();
   /** Lock helpers the user configured: their signature is the one given, in every version. */
   private readonly userHelpers = new Set<string>();
@@ -159,6 +161,7 @@ export class KernelModel {
     this.unknown = !version;
     this.v = version ? vkey(version.major, version.minor) : vkey(6, 1);
     this.label = version ? `${version.major}.${version.minor}${version.sublevel !== undefined ? '.' + version.sublevel : ''} (${version.source})` : DEFAULT_VERSION_LABEL;
+    this.shortLabel = version ? `${version.major}.${version.minor}${version.sublevel !== undefined ? '.' + version.sublevel : ''}` : DEFAULT_VERSION_LABEL;
     for (const h of BUILTIN_LOCK_HELPERS) this.lockHelpers.set(h.name, h);
     for (const h of BUILTIN_UNLOCK_HELPERS) this.unlockHelpers.set(h.name, h);
     for (const n of builtinNotifiers(this.v, this.unknown)) this.notifiers.set(n.name, n);

@@ -30,16 +30,21 @@ export const notifierUnderPtl: Rule = {
       if (locks.length === 0) continue;
       const lock = locks[locks.length - 1];
       const callee = o.via ? `${o.via}() (which calls ${o.callee}())` : `${o.callee}()`;
-      const exp = o.notifier?.expansion ? ` (expands to ${o.notifier.expansion} in kernel ${model.label})` : '';
+      const exp = o.notifier?.expansion ? ` (${o.notifier.expansion})` : '';
       const byDesign = (o.notifier ?? (o.callee ? model.notifier(o.callee) : undefined))?.underPtlByDesign;
       out.push({
         rule: 'notifier-under-ptl',
         obs: o,
         message: byDesign
-          ? `${callee}${exp} calls invalidate_page with the page-table lock ${lock.key} held: before v3.7 this was the design, and it is what keeps a ` +
-            `subscriber that sleeps (RDMA ODP waits for the device) from working on this tree; v3.7's "mm: move all mmu notifier invocations to be ` +
-            `done outside the PT lock" series (2ec74c3) moved these calls after the unlock (kernel ${model.label})`
-          : `${callee}${exp} may sleep but is called with the page-table lock ${lock.key} held: sleeping in atomic context (kernel ${model.label})`,
+          ? `${callee}${exp} calls invalidate_page with the page-table lock ${lock.key} held (kernel ${model.shortLabel})`
+          : `${callee}${exp} may sleep but is called with the page-table lock ${lock.key} held (kernel ${model.shortLabel})`,
+        detail: byDesign
+          ? `Before v3.7 this was the design, and it is what keeps a subscriber that sleeps (RDMA ODP waits for the device) from working on ` +
+            `this tree; v3.7's "mm: move all mmu notifier invocations to be done outside the PT lock" series (2ec74c3) moved these calls after ` +
+            `the unlock. Kernel ${model.label}.`
+          : `Sleeping in atomic context: with CONFIG_DEBUG_ATOMIC_SLEEP "BUG: sleeping function called from invalid context"; a subscriber that ` +
+            `sleeps gives "scheduling while atomic", or deadlocks against a thread spinning on the same lock. Kernel ${model.label}` +
+            `${o.notifier?.expansion ? `, where ${o.callee}() expands to ${o.notifier.expansion}` : ''}.`,
         downgrade: byDesign || undefined,
         related: locks.map((l) => rel(l.site, l.onEntry ? `${l.key} held on entry` : `page-table lock ${l.key} taken here`)),
       });

@@ -32,7 +32,9 @@ export const rangeImbalance: Rule = {
         out.push({
           rule: 'range-imbalance',
           obs: start ? { ...o, at: start } : o,
-          message: `an invalidate range opened here is still open when ${fa.fn.name}() returns on some path: mmu_notifier_invalidate_range_end() is missing on that path`,
+          message: `an invalidate range opened here is still open when ${fa.fn.name}() returns on some path`,
+          detail: 'mmu_notifier_invalidate_range_end() is missing on that path: subscribers never map the range again (KVM\'s mmu_invalidate_in_progress ' +
+            'stays raised and the guest spins on its faults).',
           related: start ? [rel(start, 'range opened here')] : [],
           deferToCallers,
         });
@@ -41,6 +43,7 @@ export const rangeImbalance: Rule = {
           rule: 'range-imbalance',
           obs: o,
           message: `${o.callee}() ends an invalidate range that is not open on this path`,
+          detail: 'An extra end underflows the subscribers\' count of open ranges and lets them map pages that are being changed.',
           related: [],
           deferToCallers,
         });

@@ -16,7 +16,10 @@ export interface RuleMeta {
 export interface RawFinding {
   rule: string;
   obs: Observation;
+  /** One short line: what and where (and the kernel version). */
   message: string;
+  /** The rest: why it matters on this version, what the finding relies on. Shown in the hover and as a note. */
+  detail?: string;
   related: RelatedInfo[];
   /** Dropped when analysed code calls the function: its callers are then checked at their call sites. */
   deferToCallers?: boolean;

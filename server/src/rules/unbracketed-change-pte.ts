@@ -23,20 +23,24 @@ export const unbracketedChangePte: Rule = {
   check(ctx) {
     const out: RawFinding[] = [];
     const { fa, model } = ctx;
+    const why = 'subscribers without change_pte keep a stale translation of the old page (a device or guest then reads or writes a freed page)';
     for (const o of fa.observations) {
-      const note = model.beforeV37 ? ' (before v3.7 the notifier core fell back to invalidate_page for subscribers without change_pte, so this was correct then; it is a bug from v3.7)' : '';
+      const note = model.beforeV37 ? ' Before v3.7 the notifier core fell back to invalidate_page for subscribers without change_pte, so this was correct then; it is a bug from v3.7 (or after a backport of that change).' : '';
       if (o.kind === 'changePte' && o.ranges.length === 0) {
         const lock = o.locks[o.locks.length - 1];
         const origin = o.origin;
-        const what = o.via
-          ? `${o.via}() changes a PTE (set_pte_at_notify() at ${origin && origin.file !== o.at.file ? `${origin.file}:` : 'line '}${origin?.line ?? '?'}) and this call has`
-          : `${o.callee}() is reached with`;
+        const where = origin ? `${origin.file !== o.at.file ? `${origin.file}:` : 'line '}${origin.line}` : '?';
+        const message = o.via
+          ? `${o.via}() changes a PTE (set_pte_at_notify() at ${where}) and is called here with no invalidate range open (kernel ${model.shortLabel})`
+          : `${o.callee}() with no invalidate range open on this path (kernel ${model.shortLabel})`;
         const related = lock ? [rel(lock.site, `page-table lock ${lock.key} taken here`)] : [];
         if (o.via && origin) related.unshift(rel(origin, 'set_pte_at_notify() changes the PTE here; its callers that open a range bracket it there'));
         out.push({
           rule: 'unbracketed-change-pte',
           obs: o,
-          message: `${what} no mmu_notifier_invalidate_range_start() open on this path: subscribers without change_pte keep a stale translation of the old page (kernel ${model.label})${note}`,
+          message,
+          detail: `No mmu_notifier_invalidate_range_start() is open: ${why}. Kernel ${model.label}.${note}` +
+            (o.via ? ` Other callers of ${o.via}() open a range around the call (the bracket-in-the-caller convention), so the bracket goes here.` : ''),
           related,
           // Where the report goes (here, a caller, or nowhere) is decided over the whole call graph: see engine/placement.
           pteChange: { viaKey: o.viaKey },
@@ -46,7 +50,8 @@ export const unbracketedChangePte: Rule = {
         out.push({
           rule: 'unbracketed-change-pte',
           obs: { ...o, at: o.pending },
-          message: `set_pte_at_notify() is inside an invalidate range that some path leaves open: mmu_notifier_invalidate_range_end() is never called after the PTE change on that path, so subscribers never map the new page back (kernel ${model.label})`,
+          message: `set_pte_at_notify() inside an invalidate range that some path leaves open (kernel ${model.shortLabel})`,
+          detail: `mmu_notifier_invalidate_range_end() is never called after the PTE change on that path, so subscribers never map the new page back. Kernel ${model.label}.`,
           related: start ? [rel(start, 'range opened here')] : [],
         });
       }
