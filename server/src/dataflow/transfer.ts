@@ -214,7 +214,7 @@ export class Transfer {
     }
     if (info.role === 'change_pte') return this.changePte(s, n, info);
     const evKind = info.role === 'range_start' ? 'range_start' : info.role === 'range_end' ? 'range_end' : /clear_flush.*_notify$/.test(info.name) && !/young/.test(info.name) ? 'clear_flush_notify' : 'notifier_call';
-    const ev = posOf(this.file, n, evKind, { callee: info.name, maySleep: info.maySleep, detail: info.expansion ? `${info.name}() (${info.expansion})` : `${info.name}()` });
+    const ev = posOf(this.file, n, evKind, { callee: info.name, maySleep: info.maySleep, detail: info.expansion ? `${info.name}() (${info.expansion})` : `${info.name}()`, expansion: info.expansion });
     pushEvent(s, ev);
     if (info.maySleep) this.sink.observe(s, 'sleeping', ev, n, { callee: info.name, notifier: info });
     if (info.role === 'range_start') this.rangeStart(s, op, info, nodeId, ev);
