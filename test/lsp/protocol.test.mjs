@@ -222,3 +222,31 @@ test('a quiet editor on a clean tree: a big file that mentions no notifier says 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the connection answers while a heavy file is analysed: a hover on another file comes back before the heavy file\'s diagnostics', async () => {
+  const { generate } = await import('../../bench/pathological.mjs');
+  const dir = mkdtempSync(join(tmpdir(), 'na-heavy-'));
+  try {
+    const heavy = join(dir, 'heavy.c');
+    // Many functions, each heavy: the analysis takes several budgets, and yields between them.
+    writeFileSync(heavy, Array.from({ length: 6 }, (_, i) => generate('flags', 400).replace(/\bint h\(/, `int h${i}(`)).join('\n'));
+    const c = await startClient();
+    try {
+      const { uri } = c.open(BEFORE);
+      const d = await c.waitFor(nonEmpty(c, uri), 10000, 'diagnostics of the small file');
+      const heavyUri = c.open(heavy).uri;
+      const order = [];
+      const diagDone = c.waitFor(() => c.diags.has(heavyUri), 60000, 'diagnostics of the heavy file').then(() => order.push('heavy diagnostics'));
+      await new Promise((r) => setTimeout(r, 100));
+      const hover = await c.request(proto.HoverRequest.type, { textDocument: { uri }, position: d.diagnostics[0].range.start });
+      order.push('hover');
+      assert.ok(hover, 'hover answered');
+      await diagDone;
+      assert.deepEqual(order, ['hover', 'heavy diagnostics']);
+    } finally {
+      await c.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -152,6 +152,7 @@ export class Project {
     this.lockRe = extra.length ? new RegExp(`${LOCKISH.source}|\\b(?:${extra.join('|')})\\b`) : LOCKISH;
     this.cache.clear();
     this.meta = new WeakMap();
+    this.mutations++;
     for (const f of this.files.values()) {
       f.roots = this.rootRe.test(f.text);
       f.lockish = this.lockRe.test(f.text);
@@ -199,6 +200,7 @@ export class Project {
   }
 
   private filesChanged(): void {
+    this.mutations++;
     this.index = undefined;
     this.opened = undefined;
   }
@@ -482,6 +484,41 @@ export class Project {
 
   /** Runs every rule over the files (all, or `only`) and returns findings with witness paths. */
   analyze(only?: Iterable<string>): ProjectResult {
+    const steps = this.analyzeSteps(only);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /** Changes to the files or the configuration (an analysis in steps stops when they change under it). */
+  private mutations = 0;
+
+  /**
+   * The analysis in steps, for the language server: it yields to the event loop after about `sliceMs` of work (one
+   * function at least, its callees included), so that requests and edits are answered while a heavy file is analysed.
+   * Resolves to undefined, having stopped, when `cancelled()` says so or the project changed meanwhile (then the caller
+   * starts again with the new texts).
+   */
+  async analyzeAsync(cancelled: () => boolean = () => false, sliceMs = 15): Promise<ProjectResult | undefined> {
+    const start = this.mutations;
+    const steps = this.analyzeSteps();
+    let t0 = performance.now();
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      if (performance.now() - t0 < sliceMs) continue;
+      await new Promise((res) => setImmediate(res));
+      t0 = performance.now();
+      if (cancelled() || this.mutations !== start) {
+        steps.return(undefined as unknown as ProjectResult);
+        return undefined;
+      }
+    }
+  }
+
+  /** The analysis, one step per analysed root function (see analyze and analyzeAsync). */
+  private *analyzeSteps(only?: Iterable<string>): Generator<void, ProjectResult> {
     const tStart = performance.now();
     const parseBefore = this.timing.parseMs;
     const idx = this.getIndex();
@@ -566,6 +603,7 @@ export class Project {
           escaping.set(r.name, r.summary.changePte || r.summary.rangeDelta ? 'all' : 'locked');
           newEscapes.push(r.name);
         }
+        yield;
       }
       // Callees analysed on demand may escape too.
       for (const r of results.values()) {
