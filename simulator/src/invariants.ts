@@ -1,4 +1,4 @@
-// Invariants I1..I6 of hazards.md, checked after every step; each broken one comes with a plain-language explanation.
+// Invariants I1..I6 of hazards.md (and I7, a range left open), checked after every step; each broken one comes with a plain-language explanation.
 import type { Model, StepInfo } from './actors';
 import { describePte, page, waitCycle, type SimState } from './model';
 import type { InvariantId } from './types';
@@ -17,6 +17,21 @@ function holdsSpinlock(m: Model, s: SimState, id: string): string | null {
 
 export function checkInvariants(m: Model, prev: SimState, next: SimState, i: StepInfo): Broken[] {
   const out: Broken[] = [];
+  // I7: the replayed path ends with a range it opened still open (range-imbalance): every subscriber's count of open
+  // ranges stays raised, so none maps the range again (KVM's fault path retries forever: the guest spins).
+  const t0 = next.threads.find((x) => x.id === i.actor);
+  const program = m.programs[i.actor];
+  // Only a range-imbalance witness runs to the function's return: other witnesses stop at the flagged call.
+  if (m.scenario.rule === 'range-imbalance' && t0 && program && i.actor === 'T0' && t0.pc >= program.length && prev.threads.find((x) => x.id === 'T0')!.pc < program.length) {
+    const open = next.ranges.filter((r) => r === 'T0').length;
+    if (open > 0) {
+      out.push({
+        invariant: 'I7',
+        explanation: `T0 returns with ${open} invalidate range(s) it opened still open: the subscribers' count of open ranges never drops back, so a secondary-MMU fault in the range retries forever (a KVM guest spins on the fault).`,
+        damage: 1,
+      });
+    }
+  }
   if (i.slept) {
     const t = next.threads.find((x) => x.id === i.slept);
     if (t && (t.preempt > 0 || t.nonBlock > 0)) {

@@ -108,7 +108,8 @@ export interface Scenario {
   notes: string[];
 }
 
-export type InvariantId = 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6';
+/** I1..I6 of hazards.md; I7: the flagged path returns with an invalidate range it opened still open. */
+export type InvariantId = 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6' | 'I7';
 
 export interface Violation {
   invariant: InvariantId;

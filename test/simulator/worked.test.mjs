@@ -196,3 +196,16 @@ test('a *_notify macro is replayed as its expansion in the version: pre-v3.13 pm
   const ev = r.fixed.steps.filter((s) => s.actor === 'T0').map((s) => s.event).join(' | ');
   assert.ok(ev.indexOf('range_start') < ev.indexOf('lock mm->page_table_lock') && ev.indexOf('cleared') > ev.indexOf('lock mm->page_table_lock') && ev.lastIndexOf('range_end') > ev.indexOf('unlock mm->page_table_lock'), ev);
 });
+
+test('a range-imbalance witness that returns with its range open breaks I7, and the balanced fixed path does not', () => {
+  const path = [
+    { file: 'memory.c', line: 1, column: 1, event: 'entry', detail: 'wp_page_copy' },
+    { file: 'memory.c', line: 2, column: 2, event: 'range_start', callee: 'mmu_notifier_invalidate_range_start', maySleep: true },
+    { file: 'memory.c', line: 3, column: 2, event: 'branch', detail: '!pte_map_lock(vmf) -> true' },
+    { file: 'memory.c', line: 4, column: 2, event: 'return', detail: 'return VM_FAULT_RETRY' },
+  ];
+  const r = sim.simulateFinding({ rule: 'range-imbalance', path, function: 'wp_page_copy' }, { kernelVersion: '4.19' });
+  assert.equal(r.hazard, true);
+  assert.ok(r.violations.some((v) => v.invariant === 'I7'));
+  assert.equal(r.fixed.hazard, false);
+});
