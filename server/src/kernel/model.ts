@@ -161,7 +161,7 @@ export class KernelModel {
     this.unknown = !version;
     this.v = version ? vkey(version.major, version.minor) : vkey(6, 1);
     this.label = version ? `${version.major}.${version.minor}${version.sublevel !== undefined ? '.' + version.sublevel : ''} (${version.source})` : DEFAULT_VERSION_LABEL;
-    this.shortLabel = version ? `${version.major}.${version.minor}${version.sublevel !== undefined ? '.' + version.sublevel : ''}` : DEFAULT_VERSION_LABEL;
+    this.shortLabel = version ? `${version.major}.${version.minor}${version.sublevel !== undefined ? '.' + version.sublevel : ''}` : 'version unknown, v3.7 to v6.9 semantics';
     for (const h of BUILTIN_LOCK_HELPERS) this.lockHelpers.set(h.name, h);
     for (const h of BUILTIN_UNLOCK_HELPERS) this.unlockHelpers.set(h.name, h);
     for (const n of builtinNotifiers(this.v, this.unknown)) this.notifiers.set(n.name, n);
