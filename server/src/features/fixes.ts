@@ -362,6 +362,128 @@ export function splitMacroFixes(text: string, f: Finding, api: RangeApi): FixPro
   return out;
 }
 
+/** Top-level comma-separated arguments of the first call in `call` ("f(a, g(b, c), d);" gives a, g(b, c), d). */
+function topLevelArgs(text: string): string[] | undefined {
+  const call = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/[^\n]*/g, '');
+  const open = call.indexOf('(');
+  if (open < 0) return undefined;
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (let i = open + 1; i < call.length; i++) {
+    const c = call[i];
+    if (c === '(') depth++;
+    else if (c === ')') {
+      if (depth === 0) {
+        out.push(cur.trim());
+        return out.map((a) => a.replace(/\s+/g, ' '));
+      }
+      depth--;
+    } else if (c === ',' && depth === 0) {
+      out.push(cur.trim());
+      cur = '';
+      continue;
+    }
+    cur += c;
+  }
+  return undefined;
+}
+
+/** [line start, line end) of the statement `re` finds first in text[from, to). */
+function statementAt(text: string, re: RegExp, from: number, to: number): [number, number] | undefined {
+  const m = new RegExp(re.source, 'm').exec(text.slice(from, to));
+  if (!m) return undefined;
+  const start = from + m.index;
+  const semi = text.indexOf(';', start);
+  if (semi < 0 || semi > to) return undefined;
+  return [lineStartOf(text, start), text.indexOf('\n', semi) + 1];
+}
+
+/**
+ * Quick-fix 2b: range_start and range_end both made under one page-table lock (hugetlb_cow() before 2ec74c3): the
+ * bracket goes around the locked section as 2ec74c3 wrote it. The start (with its bounds in mmun_start/mmun_end)
+ * before the lock is taken; the end after the unlock that closes the section, or, where the function returns with
+ * the lock held because its caller expects it, with the lock dropped and taken again around the end.
+ */
+export function bracketLockedSectionFix(text: string, f: Finding, api: RangeApi): FixProposal | undefined {
+  const h = f.fix;
+  if (!h || h.kind !== 'move-out-of-lock' || h.stmtStart === undefined || h.lockStmtOffset === undefined) return undefined;
+  const lockLineEnd = text.indexOf('\n', h.lockStmtOffset);
+  const lm = /^\s*spin_lock\s*\((.+)\)\s*;\s*(\/\*.*\*\/)?\s*$/.exec(text.slice(h.lockStmtOffset, lockLineEnd));
+  if (!lm) return undefined;
+  const lockArg = lm[1].trim();
+  const fnEnd = text.indexOf('\n}', h.lockStmtOffset);
+  const limit = fnEnd < 0 ? text.length : fnEnd;
+  const start = statementAt(text, /^[ \t]*mmu_notifier_invalidate_range_start\s*\(/, lockLineEnd, limit);
+  if (!start) return undefined;
+  const end = statementAt(text, /^[ \t]*mmu_notifier_invalidate_range_end\s*\(/, start[1], limit);
+  if (!end) return undefined;
+  // The finding is one of the two, and no other unlock of the lock comes between them.
+  if (h.stmtStart !== start[0] && h.stmtStart !== end[0]) return undefined;
+  const between = text.slice(lockLineEnd, end[0]);
+  if (between.includes('spin_unlock') || /\b(return|goto)\b/.test(text.slice(start[1], end[0]))) return undefined;
+  const startArgs = topLevelArgs(text.slice(start[0], start[1]));
+  const endArgs = topLevelArgs(text.slice(end[0], end[1]));
+  if (!startArgs || !endArgs || startArgs.join(',') !== endArgs.join(',')) return undefined;
+  // Where the locked section ends: the end's enclosing statement at the lock's own nesting level.
+  let depth = 0;
+  scanBraces(text, h.lockStmtOffset, end[0], (c) => {
+    depth += c === '{' ? 1 : -1;
+  });
+  if (depth < 0) return undefined;
+  let after = end[1];
+  if (depth > 0) {
+    let d = depth;
+    let close = -1;
+    scanBraces(text, end[1], limit, (c, at) => {
+      d += c === '{' ? 1 : -1;
+      if (d === 0) {
+        close = at;
+        return true;
+      }
+      return false;
+    });
+    if (close < 0) return undefined;
+    after = text.indexOf('\n', close) + 1;
+  }
+  const indent = indentOfLine(text, h.lockStmtOffset);
+  const fnText = functionTextAround(text, f);
+  const edits: OffsetEdit[] = [
+    { start: start[0], end: start[1], newText: '' },
+    { start: end[0], end: end[1], newText: '' },
+  ];
+  let open: string;
+  let close: string;
+  if (api.style === 'mmun' && startArgs.length === 3) {
+    const simple = startArgs.slice(1).every((a) => /^[A-Za-z_]\w*$/.test(a));
+    const sName = simple ? startArgs[1] : freshName(fnText, 'mmun_start');
+    const eName = simple ? startArgs[2] : freshName(fnText, 'mmun_end');
+    if (!simple) edits.push({ start: h.declInsertOffset, end: h.declInsertOffset, newText: `${h.indent}unsigned long ${sName}, ${eName};\n` });
+    open = (simple ? '' : `${indent}${sName} = ${startArgs[1]};\n${indent}${eName} = ${startArgs[2]};\n`) +
+      `${indent}mmu_notifier_invalidate_range_start(${startArgs[0]}, ${sName}, ${eName});\n`;
+    close = `mmu_notifier_invalidate_range_end(${startArgs[0]}, ${sName}, ${eName});`;
+  } else if (startArgs.length === 1) {
+    open = `${indent}mmu_notifier_invalidate_range_start(${startArgs[0]});\n`;
+    close = `mmu_notifier_invalidate_range_end(${startArgs[0]});`;
+  } else return undefined;
+  const at = aboveComment(text, h.lockStmtOffset);
+  edits.push({ start: at, end: at, newText: `${open}\n` });
+  // The section's own unlock right after it: the end follows it. Otherwise the caller's lock: drop and retake it.
+  const next = /^[ \t]*spin_unlock\s*\((.+)\)\s*;[^\n]*\n/.exec(text.slice(after));
+  if (next && next[1].trim() === lockArg) {
+    const off = after + next[0].length;
+    edits.push({ start: off, end: off, newText: `${indent}${close}\n` });
+  } else {
+    edits.push({ start: after, end: after, newText: `${indent}spin_unlock(${lockArg});\n${indent}${close}\n${indent}/* Caller expects lock to be held */\n${indent}spin_lock(${lockArg});\n` });
+  }
+  return {
+    title: 'Bracket the locked section as 2ec74c3 did: range start before the lock, range end after the unlock',
+    kind: 'quickfix',
+    isPreferred: true,
+    edits: normalizeEdits(edits),
+  };
+}
+
 /** Quick-fix 2: move a sleeping notifier call before the lock (a range start) or after the unlock (anything else). */
 export function moveOutOfLockFix(text: string, f: Finding): FixProposal | undefined {
   const h = f.fix;
@@ -431,6 +553,7 @@ export function fixesFor(text: string, f: Finding, api: RangeApi, verify?: FixVe
     () => (verify ? insertRangeFix(text, f, api, 'exit-label') : undefined),
     () => (verify ? insertRangeFix(text, f, api, 'flag') : undefined),
     () => moveOutOfLockFix(text, f),
+    () => bracketLockedSectionFix(text, f, api),
   ];
   for (const make of candidates) {
     const fix = make();
