@@ -53,3 +53,14 @@ test('__releases() on a prototype in the tree\'s headers names a lock-releasing 
   assert.equal(n, 1); // migration_entry_wait_on_locked is built in; RCU is not a parameter
   assert.equal(m.unlockHelper('my_wait_unlock').lockArg, 2);
 });
+
+test('before v3.7 a range start or end under the PTL is the design (callbacks ran under rcu_read_lock): a warning', async () => {
+  const r = await analyzeFiles([fx('notifier-under-ptl/hugetlb-cow-page-table-lock.c')], '3.6');
+  assert.equal(r.findings.length, 2);
+  for (const f of r.findings) {
+    assert.equal(f.severity, 'warning');
+    assert.match(f.detail, /rcu_read_lock/);
+  }
+  const r2 = await analyzeFiles([fx('notifier-under-ptl/hugetlb-cow-page-table-lock.c')], '3.7');
+  for (const f of r2.findings) assert.equal(f.severity, 'error');
+});

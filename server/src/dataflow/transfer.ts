@@ -19,6 +19,9 @@ import type { Sink } from './sink';
 import type { AnalysisContext, Observation } from './analyze';
 
 /** Entry state: locks promised by __releases()/__must_hold() contracts on this function. */
+
+/** Spellings of the current mm's page_table_lock (the PMD-level lock before split PMD locks, v3.13). */
+const SAME_MM_PTL = /^(?:mm|tlb->mm|(?:vmf->)?vma->vm_mm|walk->mm)->page_table_lock$/;
 export function entryState(fn: FunctionInfo, ctx: AnalysisContext): State {
   const file = ctx.file;
   const init: State = { locks: [], ranges: [], facts: new Map(), pending: null, trail: null };
@@ -124,6 +127,15 @@ export class Transfer {
       if (alias) {
         held = removeLock(s, alias.key);
         key = alias.key;
+      }
+    }
+    if (!held && SAME_MM_PTL.test(key)) {
+      // The mm's page_table_lock under another spelling of the same mm (taken through vma->vm_mm, released through
+      // tlb->mm in zap_huge_pmd() before v3.13): one lock, when only one such lock is held.
+      const same = s.locks.filter((l) => l.key !== key && SAME_MM_PTL.test(l.key));
+      if (same.length === 1) {
+        held = removeLock(s, same[0].key);
+        key = same[0].key;
       }
     }
     const ev = posOf(this.file, n, 'unlock', { lock: key, detail: `${name}() releases ${key}`, via });

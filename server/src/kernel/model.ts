@@ -38,9 +38,10 @@ export interface NotifierInfo {
   /** Where the fact came from: built-in model, the audited tree's header, or the user's config. */
   source: string;
   /**
-   * Called under the page-table lock by design in this version: invalidate_page before v3.7 (ptep_clear_flush_notify()
-   * under page_check_address() or pte_offset_map_lock()). It may sleep in a subscriber that sleeps (RDMA ODP), so it is
-   * reported, as a warning: 2ec74c3 (v3.7) moved these calls out of the lock.
+   * Called under the page-table lock by design in this version: before v3.7 every notifier callback ran under
+   * rcu_read_lock() and could not sleep (invalidate_page from ptep_clear_flush_notify(), the THP pmdp_*_notify()
+   * ranges, hugetlb_cow's range). Reported as a warning: that design kept sleeping subscribers (RDMA ODP) out, and
+   * v3.7's series (21a92735f660 SRCU, 2ec74c3) moved these calls out of the lock.
    */
   underPtlByDesign?: boolean;
 }
@@ -101,9 +102,11 @@ function builtinNotifiers(v: number, unknown: boolean): NotifierInfo[] {
     out.push({ name, role, maySleep, expansion, source: src, underPtlByDesign });
   };
   const before37 = !unknown && v < vkey(3, 7);
+  // Before v3.7 every callback ran under rcu_read_lock() and could not sleep (21a92735f660 moved them to SRCU in
+  // v3.7): a notifier call under the PTL was the design then, reported as a warning.
   for (const p of ['', '__']) {
-    add(`${p}mmu_notifier_invalidate_range_start`, 'range_start', true);
-    add(`${p}mmu_notifier_invalidate_range_end`, 'range_end', true);
+    add(`${p}mmu_notifier_invalidate_range_start`, 'range_start', true, undefined, before37);
+    add(`${p}mmu_notifier_invalidate_range_end`, 'range_end', true, undefined, before37);
   }
   add('mmu_notifier_invalidate_range_only_end', 'range_end', true);
   add('mmu_notifier_invalidate_range_start_nonblock', 'range_start', false);
@@ -128,7 +131,7 @@ function builtinNotifiers(v: number, unknown: boolean): NotifierInfo[] {
   // Pre-v3.13 THP helpers bracketed themselves with range_start/_end.
   const oldThp = !unknown && v < vkey(3, 13);
   for (const n of ['pmdp_clear_flush_notify', 'pmdp_splitting_flush_notify']) {
-    add(n, 'other', oldThp, oldThp ? 'mmu_notifier_invalidate_range_start() + pmdp op + mmu_notifier_invalidate_range_end()' : 'pmdp op + mmu_notifier_invalidate_range()');
+    add(n, 'other', oldThp, oldThp ? 'mmu_notifier_invalidate_range_start() + pmdp op + mmu_notifier_invalidate_range_end()' : 'pmdp op + mmu_notifier_invalidate_range()', before37);
   }
   for (const n of ['pmdp_huge_clear_flush_notify', 'pudp_huge_clear_flush_notify', 'pmdp_huge_get_and_clear_notify']) add(n, 'other', false, 'clear + mmu_notifier_invalidate_range()');
   for (const n of ['ptep_clear_young_notify', 'pmdp_clear_young_notify', 'ptep_clear_flush_young_notify', 'pmdp_clear_flush_young_notify',
@@ -261,7 +264,7 @@ export class KernelModel {
       }
       const sleeping = calls.find((c) => this.notifiers.get(c.replace(/^__/, ''))?.maySleep || /invalidate_range_(start|end)$/.test(c));
       const changePte = calls.some((c) => /change_pte$/.test(c));
-      const byDesign = calls.some((c) => this.notifiers.get(c.replace(/^__/, ''))?.underPtlByDesign) && !calls.some((c) => /invalidate_range_(start|end)$/.test(c));
+      const byDesign = calls.some((c) => this.notifiers.get(c.replace(/^__/, ''))?.underPtlByDesign);
       const prev = this.notifiers.get(name);
       if (prev && prev.source === 'user config') continue;
       // With CONFIG_MMU_NOTIFIER there are two definitions; the one with notifier calls is the one that matters.

@@ -36,12 +36,13 @@ export const notifierUnderPtl: Rule = {
         rule: 'notifier-under-ptl',
         obs: o,
         message: byDesign
-          ? `${callee}${exp} calls invalidate_page with the page-table lock ${lock.key} held (kernel ${model.shortLabel})`
+          ? `${callee}${exp} under the page-table lock ${lock.key}: the design before v3.7 (kernel ${model.shortLabel})`
           : `${callee}${exp} may sleep but is called with the page-table lock ${lock.key} held (kernel ${model.shortLabel})`,
         detail: byDesign
-          ? `Before v3.7 this was the design, and it is what keeps a subscriber that sleeps (RDMA ODP waits for the device) from working on ` +
-            `this tree; v3.7's "mm: move all mmu notifier invocations to be done outside the PT lock" series (2ec74c3) moved these calls after ` +
-            `the unlock. Kernel ${model.label}.`
+          ? `Before v3.7 this was the design: notifier callbacks ran under rcu_read_lock() and could not sleep, which is what keeps a ` +
+            `subscriber that sleeps (RDMA ODP waits for the device) from working on this tree. v3.7's series moved them to SRCU (21a92735f660) ` +
+            `and, with "mm: move all mmu notifier invocations to be done outside the PT lock" (2ec74c3), out of the lock. It is a bug once ` +
+            `that series is backported. Kernel ${model.label}.`
           : `Sleeping in atomic context: with CONFIG_DEBUG_ATOMIC_SLEEP "BUG: sleeping function called from invalid context"; a subscriber that ` +
             `sleeps gives "scheduling while atomic", or deadlocks against a thread spinning on the same lock. Kernel ${model.label}` +
             `${o.notifier?.expansion ? `, where ${o.callee}() expands to ${o.notifier.expansion}` : ''}.`,

@@ -1,5 +1,30 @@
 // Rule unbracketed-change-pte: set_pte_at_notify() reachable with no open invalidate range, or with a range never closed.
 import { rel, type RawFinding, type Rule } from './types';
+import { callArgs, namedChildren, normExpr, unwrap, type Node } from '../parse/syntax';
+import { enclosingStatement } from '../dataflow/analyze';
+
+/**
+ * set_pte_at_notify(mm, addr, ptep, pte) right after `pte = *ptep` (nothing assigned in between): it writes back the
+ * value the PTE already holds (a vendor CMA re-check after a migration), so no secondary translation can go stale.
+ */
+function writesBackSameValue(call: Node): boolean {
+  const args = callArgs(call);
+  if (args.length !== 4) return false;
+  const v = unwrap(args[3]);
+  const ptep = normExpr(args[2].text);
+  if (v.type !== 'identifier') return /^\*/.test(normExpr(v.text)) && normExpr(v.text).slice(1) === ptep;
+  const stmt = enclosingStatement(call);
+  const block = stmt.parent;
+  if (!block) return false;
+  const siblings = namedChildren(block);
+  const i = siblings.indexOf(stmt);
+  for (let k = i - 1; k >= 0 && k >= i - 4; k--) {
+    const t = siblings[k].text.replace(/\s+/g, '');
+    if (t === `${v.text}=*${ptep};` || t === `${v.text}=*(${ptep});`) return true;
+    if (new RegExp(`\\b${v.text}\\b`).test(t)) return false;
+  }
+  return false;
+}
 
 export const unbracketedChangePte: Rule = {
   meta: {
@@ -18,6 +43,7 @@ export const unbracketedChangePte: Rule = {
       '(the bracket-in-the-caller convention, looked for through chains of unbracketed wrappers): then at the callers that do not, one level up at a ' +
       'time; nothing when every analysed caller brackets. Callers outside the scanned files and calls through function pointers are not seen. ' +
       'Before v3.7 the finding is a warning: the code was correct then, and becomes a bug once v3.7 semantics apply (a backport). ' +
+      'A set_pte_at_notify() that writes back the value just read from the same PTE (`pte = *ptep;` right before it) is not reported. ' +
       'Conditions are understood only for simple local flags and counters.',
   },
   check(ctx) {
@@ -27,6 +53,7 @@ export const unbracketedChangePte: Rule = {
     for (const o of fa.observations) {
       const note = model.beforeV37 ? ' Before v3.7 the notifier core fell back to invalidate_page for subscribers without change_pte, so this was correct then; it is a bug from v3.7 (or after a backport of that change).' : '';
       if (o.kind === 'changePte' && o.ranges.length === 0) {
+        if (!o.via && o.node.type === 'call_expression' && writesBackSameValue(o.node)) continue;
         const lock = o.locks[o.locks.length - 1];
         const origin = o.origin;
         const where = origin ? `${origin.file !== o.at.file ? `${origin.file}:` : 'line '}${origin.line}` : '?';
