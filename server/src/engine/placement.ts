@@ -58,7 +58,6 @@ export class PtePlacement {
     found = false;
     for (const s of this.callers.get(fn)?.values() ?? []) {
       if (!s.bracketed) continue;
-      if (process.env.NOTIFIER_AUDIT_DEBUG_PLACEMENT) process.stderr.write(`placement: ${fn.replace('\0', ':')} follows the convention: bracketed by ${s.caller.replace('\0', ':')}\n`);
       found = true;
       break;
     }

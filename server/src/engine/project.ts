@@ -676,8 +676,8 @@ export class Project {
         if (!lines) linesOf.set(f.file, (lines = (this.files.get(f.file)?.text ?? '').split('\n')));
         const sup = findSuppression(lines, f.line, f.rule);
         let severity = this.settings.severity[f.rule] ?? f.severity;
-        // Before v3.7 an unbracketed set_pte_at_notify() was correct by design: a warning (a bug once v3.7 semantics apply).
-        if ((downgrade || (f.rule === 'unbracketed-change-pte' && this.model.beforeV37)) && severity === 'error') severity = 'warning';
+        // Correct by design in this version (the rule says so): a warning at most.
+        if (downgrade && severity === 'error') severity = 'warning';
         const out = { ...f, severity };
         if (sup) suppressed.push({ ...out, suppressedReason: sup.reason || '(no reason given)' });
         else findings.push(out);
@@ -718,7 +718,6 @@ export class Project {
       return { name: fn.name, file: st.file, line: fn.line, start: fn.start, end: fn.end, summary, findings: [], pteCalls: [], incomplete: `analysis failed: ${(e as Error).message}`, deps, used: [], ms: Date.now() - t0 };
     }
     const findings: FnResult['findings'] = [];
-    if (process.env.NOTIFIER_AUDIT_DEBUG_SUMMARY && fn.name.includes(process.env.NOTIFIER_AUDIT_DEBUG_SUMMARY)) process.stderr.write(`summary ${JSON.stringify(fa.summary, (k, v) => (k === 'site' || k === 'rangeSite' ? v.line : k === 'path' ? undefined : v))}\n`);
     for (const rule of RULES) {
       for (const raw of rule.check({ model: this.model, fa })) {
         const o = raw.obs;

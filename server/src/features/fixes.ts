@@ -222,6 +222,21 @@ function loopKeyword(text: string, brace: number): string {
   return /(\w+)\s*$/.exec(text.slice(Math.max(0, i - 40), i))?.[1] ?? '';
 }
 
+/** The `}` in text[from, to) that brings the brace depth (`depth` open at `from`) back to 0; -1 when there is none. */
+function closingBrace(text: string, from: number, to: number, depth: number): number {
+  let d = depth;
+  let close = -1;
+  scanBraces(text, from, to, (c, at) => {
+    d += c === '{' ? 1 : -1;
+    if (d === 0) {
+      close = at;
+      return true;
+    }
+    return false;
+  });
+  return close;
+}
+
 /**
  * An end placed inside a loop whose body does not contain the start (the lock is taken by the loop condition, as with
  * page_vma_mapped_walk()) would close the range on the first iteration: move it after the loop.
@@ -236,16 +251,7 @@ function endOutsideLoops(text: string, start: number, end: number): number {
   const open = stack[0];
   const isDo = /\bdo\s*$/.test(text.slice(Math.max(0, open - 20), open));
   if (!isDo && !/^(while|for|\w*for_each\w*)$/.test(loopKeyword(text, open))) return end;
-  let depth = 0;
-  let close = -1;
-  scanBraces(text, open, text.length, (c, at) => {
-    depth += c === '{' ? 1 : -1;
-    if (depth === 0) {
-      close = at;
-      return true;
-    }
-    return false;
-  });
+  const close = closingBrace(text, open, text.length, 0);
   if (close < 0) return end;
   const after = isDo ? text.indexOf(';', close) : close;
   const nl = text.indexOf('\n', after);
@@ -433,16 +439,7 @@ export function bracketLockedSectionFix(text: string, f: Finding, api: RangeApi)
   if (depth < 0) return undefined;
   let after = end[1];
   if (depth > 0) {
-    let d = depth;
-    let close = -1;
-    scanBraces(text, end[1], limit, (c, at) => {
-      d += c === '{' ? 1 : -1;
-      if (d === 0) {
-        close = at;
-        return true;
-      }
-      return false;
-    });
+    const close = closingBrace(text, end[1], limit, depth);
     if (close < 0) return undefined;
     after = text.indexOf('\n', close) + 1;
   }

@@ -179,8 +179,7 @@ export class AuditService {
       if (this.isExcluded(file)) this.project.removeFile(file);
       else if (text.length > this.settings.maxFileSize) {
         // Only a relevant file (it mentions a notifier or a page-table lock) says it was not analysed.
-        const extra = this.settings.notifiers.map((n) => n.name).concat(this.settings.lockHelpers.map((h) => h.name));
-        const q = quickScan(Buffer.from(text, 'latin1'), extra);
+        const q = quickScan(Buffer.from(text, 'latin1'), this.extraNames());
         if (q.roots || q.lockish) this.project.setFileError(file, `not analysed: ${text.length} characters is over notifierAudit.maxFileSize (${this.settings.maxFileSize} bytes)`);
         else this.project.removeFile(file);
       } else this.project.setFile(file, text);
@@ -301,6 +300,11 @@ export class AuditService {
     }
     this.lastFindingCount = res.findings.length;
     this.sendStatus();
+  }
+
+  /** Names the pre-filter looks for beside the built-in ones: the configured notifiers and lock helpers. */
+  extraNames(): string[] {
+    return this.settings.notifiers.map((n) => n.name).concat(this.settings.lockHelpers.map((h) => h.name));
   }
 
   /** A workspace scan is running: the status says so instead of a count of findings not yet known. */

@@ -23,8 +23,7 @@ export function readForProject(svc: AuditService, file: string): { text?: string
   }
   // The pre-filter comes first: a big file that mentions no notifier and no page-table lock (the generated AMD
   // register headers) is simply not relevant; only a relevant file that is too big says it was not analysed.
-  const extra = svc.settings.notifiers.map((n) => n.name).concat(svc.settings.lockHelpers.map((h) => h.name));
-  const q = quickScan(buf, extra);
+  const q = quickScan(buf, svc.extraNames());
   if (!q.roots && !q.lockish) return undefined;
   if (size > svc.settings.maxFileSize) {
     return { error: `not analysed: ${size} bytes is over notifierAudit.maxFileSize (${svc.settings.maxFileSize} bytes)` };

@@ -71,6 +71,8 @@ export const unbracketedChangePte: Rule = {
           related,
           // Where the report goes (here, a caller, or nowhere) is decided over the whole call graph: see engine/placement.
           pteChange: { viaKey: o.viaKey },
+          // Before v3.7 this was correct by design: a warning (a bug once v3.7 semantics apply).
+          downgrade: model.beforeV37 || undefined,
         });
       } else if (o.kind === 'exitRangeOpen' && o.pending) {
         const start = o.ranges[0]?.site;
@@ -80,6 +82,7 @@ export const unbracketedChangePte: Rule = {
           message: `set_pte_at_notify() inside an invalidate range that some path leaves open (kernel ${model.shortLabel})`,
           detail: `mmu_notifier_invalidate_range_end() is never called after the PTE change on that path, so subscribers never map the new page back. Kernel ${model.label}.`,
           related: start ? [rel(start, 'range opened here')] : [],
+          downgrade: model.beforeV37 || undefined,
         });
       }
     }
