@@ -41,7 +41,7 @@ export interface Settings {
   maxFileSize: number;
 }
 
-export const RULE_IDS = ['unbracketed-change-pte', 'notifier-under-ptl', 'range-imbalance'] as const;
+export const RULE_IDS = ['unbracketed-change-pte', 'notifier-under-ptl', 'range-imbalance', 'nonblocking-invalidate-sleeps', 'atomic-callback-sleeps', 'interval-sequence', 'register-under-mmap-lock'] as const;
 
 export const DEFAULT_SETTINGS: Settings = {
   kernelVersion: null,
@@ -50,6 +50,10 @@ export const DEFAULT_SETTINGS: Settings = {
     'unbracketed-change-pte': 'error',
     'notifier-under-ptl': 'error',
     'range-imbalance': 'warning',
+    'nonblocking-invalidate-sleeps': 'error',
+    'atomic-callback-sleeps': 'error',
+    'interval-sequence': 'error',
+    'register-under-mmap-lock': 'error',
   },
   lockHelpers: [],
   unlockHelpers: [],

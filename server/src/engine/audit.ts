@@ -65,7 +65,51 @@ async function scanAll(files: string[], opts: AuditOptions, extraNames: string[]
   const lockNames = [...opts.settings.lockHelpers.map((h) => h.name), ...opts.settings.unlockHelpers.map((h) => h.name)];
   const neighbours = scanNeighbours(files, first, max, lockNames);
   for (const o of neighbours) onFile(o);
-  return first.concat(neighbours);
+  const callees = scanSubscriberNeighbours(files, first.concat(neighbours), max);
+  for (const o of callees) onFile(o);
+  return first.concat(neighbours, callees);
+}
+
+/** Path components too common to tie a driver to its callees' directories. */
+const GENERIC_DIRS = new Set(['core', 'common', 'lib', 'kernel', 'mm', 'drivers', 'arch', 'include', 'linux', 'src', 'base', 'misc', 'gpu', 'drm', 'virt', 'uapi', 'asm']);
+const NOT_KERNEL = /(?:^|\/)(?:tools|Documentation|samples|scripts)\//;
+
+/**
+ * Files where the callees of subscriber callbacks live: for a file with notifier ops, the C files of its directory,
+ * of its parent, and of every directory named like it (virt/kvm's callbacks call into arch/{x86,arm64,...}/kvm).
+ */
+function scanSubscriberNeighbours(files: string[], scanned: ScanOutcome[], maxSize: number): ScanOutcome[] {
+  const taken = new Set(scanned.filter((s) => s.text !== undefined).map((s) => s.file));
+  const leaves = new Set<string>();
+  const dirs = new Set<string>();
+  for (const s of scanned) {
+    if (s.text === undefined || !/notifier_ops\b/.test(s.text) || NOT_KERNEL.test(s.file)) continue;
+    const d = dirname(s.file);
+    dirs.add(d);
+    dirs.add(dirname(d));
+    const leaf = d.slice(d.lastIndexOf('/') + 1);
+    if (leaf && !GENERIC_DIRS.has(leaf)) leaves.add(leaf);
+  }
+  if (!dirs.size) return [];
+  const out: ScanOutcome[] = [];
+  let bytes = 0;
+  for (const f of files) {
+    if (taken.has(f) || NOT_KERNEL.test(f) || !/\.[ch]$/.test(f)) continue;
+    const d = dirname(f);
+    if (!dirs.has(d) && !d.split('/').some((c) => leaves.has(c))) continue;
+    let buf: Buffer;
+    try {
+      buf = readFileSync(f);
+    } catch {
+      continue;
+    }
+    const r = readSource(f, maxSize, buf);
+    if (r.text === undefined) continue;
+    bytes += buf.length;
+    out.push({ file: f, roots: false, lockish: false, text: r.text });
+    if (bytes > 200 * 1024 * 1024) break;
+  }
+  return out;
 }
 
 export function resolveVersion(paths: string[], opts: { kernelVersion?: string; settings: Settings }): { version: KernelVersion | null; header?: string; problems: string[] } {

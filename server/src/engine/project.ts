@@ -14,6 +14,7 @@ import { PtePlacement, type PteCall } from './placement';
 import { problemCounts, rewriteIsClean, type ProblemCounts } from './verify';
 import type { Settings } from '../config';
 import type { FileError, Finding, IncompleteInfo, KernelVersion } from './types';
+import { SubscriberPass } from './subscribers';
 
 export interface ProjectOptions {
   settings: Settings;
@@ -203,6 +204,58 @@ export class Project {
     this.mutations++;
     this.index = undefined;
     this.opened = undefined;
+    this.subDefs = undefined;
+  }
+
+  private subDefs: Map<string, FileState[]> | undefined;
+
+  /**
+   * Every definition a call of `name` from `fromFile` may reach, for the subscriber rules: the one in the same file, or
+   * else each non-static one (several architectures define the same hook) and static inline ones in headers. Files are
+   * opened and the definitions parsed on demand.
+   */
+  allDefinitions(name: string, fromFile: string): Array<{ file: string; fn: FunctionInfo; text: string }> {
+    if (!this.subDefs) {
+      const m = new Map<string, FileState[]>();
+      for (const st of this.sortedFiles()) {
+        if (st.error) continue;
+        for (const d of st.text.matchAll(/^[A-Za-z_][^\n;=(]*?\b([A-Za-z_]\w*)\s*\(/gm)) {
+          let l = m.get(d[1]);
+          if (!l) m.set(d[1], (l = []));
+          if (l[l.length - 1] !== st) l.push(st);
+        }
+      }
+      this.subDefs = m;
+    }
+    const found: Array<{ file: string; fn: FunctionInfo; text: string; isStatic: boolean }> = [];
+    for (const st of this.subDefs.get(name) ?? []) {
+      this.ensureParsed(st);
+      const pf = st.partial;
+      if (pf) {
+        const todo = (pf.headerNames.get(name) ?? []).filter((i) => !pf.parsed[i]);
+        if (todo.length) this.parseItems(st, todo);
+      }
+      for (const fn of st.functions ?? []) if (fn.name === name) found.push({ file: st.file, fn, text: st.text, isStatic: fn.isStatic });
+    }
+    const own = found.filter((d) => d.file === fromFile);
+    if (own.length) return own.slice(0, 1);
+    return found.filter((d) => !d.isStatic || d.file.endsWith('.h'));
+  }
+
+  /** The functions of a file whose text `want` accepts (parsed on demand in partial mode). */
+  functionsMatching(file: string, want: (text: string) => boolean): Array<{ file: string; fn: FunctionInfo; text: string }> {
+    const st = this.files.get(file);
+    if (!st || st.error) return [];
+    this.ensureParsed(st);
+    if (st.partial) this.parseItems(st, want);
+    return (st.functions ?? []).filter((fn) => want(st.text.slice(fn.start, fn.end))).map((fn) => ({ file: st.file, fn, text: st.text }));
+  }
+
+  /** Files the subscriber rules look at (they mention notifier ops, interval notifiers or a registration). */
+  subscriberFiles(): Array<{ file: string; text: string }> {
+    return this.sortedFiles()
+      .filter((st) => !st.error && /notifier_ops|mmu_interval_|mmu_notifier_register|mmu_notifier_get/.test(st.text))
+      .map((st) => ({ file: st.file, text: st.text }));
   }
 
   /** Records a file that could not be read or is not C (reported, not analysed). */
@@ -662,26 +715,40 @@ export class Project {
     const seen = new Set<string>();
     const linesOf = new Map<string, string[]>();
     const enabled = new Set(this.settings.enabledRules);
+    const accept = (f: Finding, downgrade: boolean | undefined): void => {
+      if (!enabled.has(f.rule)) return;
+      const k = `${f.rule}\0${f.file}\0${f.line}\0${f.column}`;
+      if (seen.has(k)) return;
+      seen.add(k);
+      let lines = linesOf.get(f.file);
+      if (!lines) linesOf.set(f.file, (lines = (this.files.get(f.file)?.text ?? '').split('\n')));
+      const sup = findSuppression(lines, f.line, f.rule);
+      // A hint is the rule saying "deliberate": the configured level does not apply to it.
+      let severity = f.severity === 'hint' ? 'hint' : this.settings.severity[f.rule] ?? f.severity;
+      // Correct by design in this version (the rule says so): a warning at most.
+      if (downgrade && severity === 'error') severity = 'warning';
+      const out = { ...f, severity };
+      if (sup) suppressed.push({ ...out, suppressedReason: sup.reason || '(no reason given)' });
+      else findings.push(out);
+    };
     for (const r of results.values()) {
       if (onlySet && !onlySet.has(r.file)) continue;
       if (r.incomplete) incomplete.push({ file: r.file, function: r.name, line: r.line, reason: r.incomplete });
       for (const { f, defer, pte, downgrade } of r.findings) {
-        if (!enabled.has(f.rule)) continue;
         if (defer && called.has(r.name)) continue;
         if (pte && !placement.reportHere(`${r.file}\0${r.name}`, pte.viaKey)) continue;
-        const k = `${f.rule}\0${f.file}\0${f.line}\0${f.column}`;
-        if (seen.has(k)) continue;
-        seen.add(k);
-        let lines = linesOf.get(f.file);
-        if (!lines) linesOf.set(f.file, (lines = (this.files.get(f.file)?.text ?? '').split('\n')));
-        const sup = findSuppression(lines, f.line, f.rule);
-        let severity = this.settings.severity[f.rule] ?? f.severity;
-        // Correct by design in this version (the rule says so): a warning at most.
-        if (downgrade && severity === 'error') severity = 'warning';
-        const out = { ...f, severity };
-        if (sup) suppressed.push({ ...out, suppressedReason: sup.reason || '(no reason given)' });
-        else findings.push(out);
+        accept(f, downgrade);
       }
+    }
+    // The subscriber side: the drivers that implement notifiers (one pass over the callbacks, in steps of one callback).
+    if (SubscriberPass.wanted(enabled)) {
+      const pass = new SubscriberPass(this, this.model, this.opts.budgetMs ?? 2000);
+      for (const step of pass.steps()) {
+        void step;
+        yield;
+      }
+      for (const f of pass.findings()) if (!onlySet || onlySet.has(f.file)) accept(f, false);
+      for (const i of pass.incomplete) if (!onlySet || onlySet.has(i.file)) incomplete.push(i);
     }
     if (process.env.NOTIFIER_AUDIT_PROFILE) {
       for (const r of [...results.values()].sort((a, b) => b.ms - a.ms).slice(0, process.env.NOTIFIER_AUDIT_PROFILE === 'all' ? undefined : 15)) process.stderr.write(`profile ${r.ms} ms ${r.name} (${r.file}:${r.line})\n`);
@@ -719,7 +786,7 @@ export class Project {
     }
     const findings: FnResult['findings'] = [];
     for (const rule of RULES) {
-      for (const raw of rule.check({ model: this.model, fa })) {
+      for (const raw of rule.check?.({ model: this.model, fa }) ?? []) {
         const o = raw.obs;
         const n = o.node;
         const exitObs = o.kind === 'exitRangeOpen';

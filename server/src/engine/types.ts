@@ -56,6 +56,27 @@ export interface Finding {
   /** For suppressed findings: the reason written in the comment. */
   suppressedReason?: string;
   fix?: FixHint;
+  /** Subscriber rules: which form of the contract is broken ("sleeps", "no-retry", ...); the simulator reads it. */
+  variant?: string;
+  /** nonblocking-invalidate-sleeps: where the blockable test goes in the callback, spelled for its version. */
+  blockableFix?: BlockableFix;
+  /** Why no quick-fix is offered (shown in the hover). */
+  noFix?: string;
+}
+
+export interface BlockableFix {
+  /** The callback's file (the finding may sit in a callee in another file). */
+  file: string;
+  callback: string;
+  /** Offset of the start of the line of the callback statement the test goes before. */
+  offset: number;
+  indent: string;
+  /** The condition that is true when the range is blockable, in the version's spelling. */
+  cond: string;
+  /** What the callback returns when it cannot block: -EAGAIN, or false for an interval notifier. */
+  bail: string;
+  /** The sleeping lock statement at `offset`, rewritten as lock-if-blockable-else-trylock-or-bail. */
+  lockCall?: { name: string; trylock: string; arg: string; stmtStart: number; stmtEnd: number };
 }
 
 export interface IncompleteInfo {

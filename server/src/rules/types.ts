@@ -40,7 +40,8 @@ export interface RuleContext {
 
 export interface Rule {
   meta: RuleMeta;
-  check(ctx: RuleContext): RawFinding[];
+  /** The mm-side rules check each function's observations; the subscriber rules have none (their own pass finds them). */
+  check?(ctx: RuleContext): RawFinding[];
 }
 
 export function rel(ev: Ev, message: string): RelatedInfo {

@@ -1,0 +1,487 @@
+// The subscriber rules: what drivers implementing MMU notifiers must keep (see kernel/subscriber.ts for the contracts).
+//  - nonblocking-invalidate-sleeps / atomic-callback-sleeps: the sleep walk (walk.ts) from each callback;
+//  - interval-sequence: the two halves of the interval-notifier protocol (invalidate sets the sequence; the mapping path
+//    tests read_retry under its lock);
+//  - register-under-mmap-lock: a registration that takes the mmap lock, called with it held.
+import { contractOf, blockableTest, DRIVER_LOCK, DRIVER_TRYLOCK, DRIVER_UNLOCK, isMmapLockExpr, REGISTER_TAKES, type CallbackContract } from '../kernel/subscriber';
+import type { KernelModel } from '../kernel/model';
+import { findCallbacks, paramDecls, type CallbackDecl } from './ops';
+import { SleepWalker, type FnRef, type Graph, type SleepSite, type Fact } from './walk';
+import { namedChildren, normExpr, unwrap, type Node } from '../parse/syntax';
+import type { CallOp } from '../dataflow/ops';
+import type { BlockableFix, PathEvent, RelatedInfo, Severity } from '../engine/types';
+
+export interface SubscriberView {
+  model: KernelModel;
+  /** Files that mention notifier ops, interval notifiers or a registration. */
+  files(): Array<{ file: string; text: string }>;
+  defs(name: string, fromFile: string): FnRef[];
+  /** A file's function definitions whose text `want` accepts (parsed on demand). */
+  functions(file: string, want: (text: string) => boolean): FnRef[];
+  graph(ref: FnRef): Graph;
+  /** Counts work; throws BudgetExceeded-like errors over the budget. */
+  tick(): void;
+}
+
+export type SubscriberRule = 'nonblocking-invalidate-sleeps' | 'atomic-callback-sleeps' | 'interval-sequence' | 'register-under-mmap-lock';
+
+export interface SubFinding {
+  rule: SubscriberRule;
+  variant: string;
+  file: string;
+  /** The function that contains the reported node. */
+  fn: string;
+  node: Node;
+  message: string;
+  detail: string;
+  related: RelatedInfo[];
+  path: PathEvent[];
+  severity?: Severity;
+  /** For the quick-fix of nonblocking-invalidate-sleeps: where the test goes, and how the version spells it. */
+  blockableFix?: BlockableFix;
+  /** No fix: why (shown in the hover). */
+  noFix?: string;
+}
+
+
+const pos = (file: string, n: Node, message: string): RelatedInfo => ({ file, line: n.startPosition.row + 1, column: n.startPosition.column + 1, message });
+
+/** Runs the four rules over the view's files. `incomplete` collects what could not be analysed. */
+export function checkSubscribers(view: SubscriberView, incomplete: (file: string, fn: string, line: number, reason: string) => void, resetBudget: () => void = () => {}): SubFinding[] {
+  const out: SubFinding[] = [];
+  const callbacks: Array<CallbackDecl & { ref: FnRef }> = [];
+  for (const { file, text } of view.files()) {
+    for (const cb of findCallbacks(file, text)) {
+      const ref = view.defs(cb.fn, file)[0];
+      if (ref) callbacks.push({ ...cb, ref });
+    }
+  }
+  const walker = new SleepWalker({ defs: (n, f) => view.defs(n, f), graph: (r) => view.graph(r), tick: () => view.tick() });
+  const done = new Set<string>();
+  for (const cb of callbacks) {
+    const c = contractOf(view.model, cb.kind, cb.field);
+    if (!c) continue;
+    const key = `${c.contract}\0${cb.ref.file}\0${cb.ref.fn.start}`;
+    if (done.has(key)) continue; // shared by several ops: checked once per contract
+    done.add(key);
+    resetBudget();
+    try {
+      out.push(...sleepFindings(view, walker, cb, c));
+    } catch (e) {
+      incomplete(cb.ref.file, cb.ref.fn.name, cb.ref.fn.line, `subscriber analysis stopped: ${(e as Error).message}`);
+    }
+  }
+  resetBudget();
+  try {
+    out.push(...intervalFindings(view, callbacks));
+    out.push(...registerFindings(view));
+  } catch (e) {
+    incomplete('', '', 0, `subscriber analysis stopped: ${(e as Error).message}`);
+  }
+  // One report per rule and node (a sleep reached from two callbacks is reported once, from the first).
+  const seen = new Set<string>();
+  return out.filter((f) => {
+    const k = `${f.rule}\0${f.file}\0${f.node.startIndex}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+function headerOf(ref: FnRef): string {
+  return ref.text.slice(ref.fn.start, ref.fn.bodyStart);
+}
+
+function sleepFindings(view: SubscriberView, walker: SleepWalker, cb: CallbackDecl & { ref: FnRef }, c: CallbackContract): SubFinding[] {
+  const params = paramDecls(headerOf(cb.ref));
+  const facts = new Map<string, Fact>();
+  let test: { cond: string; bail: string } | undefined;
+  if (c.contract === 'nonblocking') {
+    test = blockableTest(view.model, cb.kind, params);
+    // Before the contract's signature (no blockable flag, no range), the callback could always sleep.
+    if (!test) return [];
+    const bool = params.find((p) => /^_?Bool$|^bool$/.test(p.type.trim()));
+    if (bool && cb.kind === 'notifier') facts.set(bool.name, 'carrier');
+  }
+  const sites = walker.sleeps(cb.ref, facts, c.contract === 'atomic' ? 2 : 0);
+  const rule: SubscriberRule = c.contract === 'atomic' ? 'atomic-callback-sleeps' : 'nonblocking-invalidate-sleeps';
+  const ver = view.model.unknown ? '' : ` (${view.model.shortLabel})`;
+  return sites.map((s) => {
+    const where = s.fn === cb.ref.fn.name ? '' : ` (in ${s.fn}(), reached from ${cb.ref.fn.name}())`;
+    const call = s.label.includes('(') ? s.label : `${s.label}()`;
+    const message = c.contract === 'atomic'
+      ? `${call} may sleep in ${cb.field} callback ${cb.ref.fn.name}() under the page-table lock${where}${ver}`
+      : `${call} may sleep in ${cb.field} callback ${cb.ref.fn.name}() when the range is not blockable${where}${ver}`;
+    const detail = c.contract === 'atomic'
+      ? `${cap(c.why)}. The path from the callback to the sleep is the witness.`
+      : `${cap(c.why)}. On this path the callback does not test ${test!.cond} before it sleeps: when the OOM reaper invalidates an UNMAP range non-blockably, the kernel's non_block_start() makes this "BUG: sleeping function called from invalid context", and a driver lock held by a thread that waits for memory stalls the reaper.`;
+    const path = [{ ...s.path[0], detail: `${cb.field} callback ${cb.ref.fn.name} of ${cb.ops}${c.contract === 'atomic' ? ' (runs under the page-table lock)' : ' (the range may be non-blockable)'}` }, ...s.path.slice(1)];
+    const f: SubFinding = {
+      rule, variant: 'sleeps', file: s.file, fn: s.fn, node: s.node, message, detail, path,
+      related: [
+        { file: cb.file, line: cb.line, column: cb.column, message: `${cb.ref.fn.name}() is the ${cb.field} callback of ${cb.ops}` },
+        ...(s.fn === cb.ref.fn.name ? [] : [pos(cb.ref.file, s.step, `${cb.ref.fn.name}() reaches the sleep through this call`)]),
+      ],
+    };
+    if (c.contract === 'nonblocking') {
+      const fix = blockableFixFor(cb, s, test!);
+      if ('offset' in fix) f.blockableFix = fix;
+      else f.noFix = fix.why;
+    } else f.noFix = 'An atomic callback must not sleep at all: the sleeping work has to move out of the callback (to invalidate_range_start/end or a worker), which is a design change, not a one-line fix.';
+    return f;
+  });
+}
+
+function cap(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/**
+ * Where `if (!blockable) return -EAGAIN;` goes: before the top-level statement of the callback that leads to the sleep,
+ * hoisted above driver locks still held there; refused when a statement before it has effects a bail-out would leave
+ * half done (a counter or field updated, a lock taken that the bail-out would not release).
+ */
+function blockableFixFor(cb: CallbackDecl & { ref: FnRef }, s: SleepSite, test: { cond: string; bail: string }): BlockableFix | { why: string } {
+  const body = cb.ref.fn.body;
+  const stmts = namedChildren(body).filter((n) => n.type !== 'comment' && n.type !== '{' && n.type !== '}');
+  const top = (n: Node): Node | undefined => stmts.find((t) => t.startIndex <= n.startIndex && n.endIndex <= t.endIndex);
+  let target = top(s.held.length ? s.held[0] : s.step);
+  if (!target) return { why: 'the sleep is not reached from a statement of the callback body' };
+  if (s.conds.some((c) => target!.startIndex > c.startIndex && top(c) === target)) target = top(s.conds[0]);
+  if (!target) return { why: 'no statement to insert the test before' };
+  const idx = stmts.indexOf(target);
+  for (const before of stmts.slice(0, idx)) {
+    if (before.type === 'declaration') {
+      if (/\b(?:lock|down|get|alloc|kmalloc|kzalloc)\w*\s*\(/.test(before.text)) return { why: `a bail-out after "${before.text.trim().slice(0, 60)}" would skip its undoing` };
+      continue;
+    }
+    if (/\+\+|--|->\w+\s*[+\-|&]?=(?!=)|\b(?:spin_lock|mutex_lock|down_|read_lock|write_lock|srcu_read_lock|rcu_read_lock|kref_get|get_)\w*\s*\(/.test(before.text)) {
+      return { why: `a bail-out placed before the sleep would skip the undoing of "${before.text.trim().split('\n')[0].slice(0, 70)}" (upstream fixes in such callbacks pass the blockable flag down instead)` };
+    }
+  }
+  const text = cb.ref.text;
+  const lineStart = text.lastIndexOf('\n', target.startIndex - 1) + 1;
+  const indent = /^[ \t]*/.exec(text.slice(lineStart))![0];
+  const fix: BlockableFix = { file: cb.ref.file, callback: cb.ref.fn.name, offset: lineStart, indent, cond: test.cond, bail: test.bail };
+  // The sleep is the callback's own lock call: blockable ? lock : trylock-or-bail.
+  if (s.fn === cb.ref.fn.name && s.node === s.step && target.type === 'expression_statement' && unwrap(namedChildren(target)[0] ?? target).startIndex === s.node.startIndex) {
+    const call = s.node;
+    const name = call.childForFieldName('function')?.text ?? '';
+    const trylock = ({ mutex_lock: 'mutex_trylock', down_read: 'down_read_trylock', down_write: 'down_write_trylock' } as Record<string, string>)[name];
+    const arg = namedChildren(call.childForFieldName('arguments')!)[0]?.text;
+    if (trylock && arg) fix.lockCall = { name, trylock, arg, stmtStart: lineStart, stmtEnd: target.endIndex };
+  }
+  return fix;
+}
+
+// ---- interval-sequence -------------------------------------------------------------------------------------------
+
+const RETRY = new Set(['mmu_interval_read_retry', 'mmu_interval_check_retry']);
+const isLockName = (n: string): boolean => DRIVER_LOCK.test(n) || (/_lock$/.test(n) && !/unlock|trylock|^lockdep/.test(n));
+const isUnlockName = (n: string): boolean => DRIVER_UNLOCK.test(n) || /_unlock$/.test(n);
+
+function intervalFindings(view: SubscriberView, callbacks: Array<CallbackDecl & { ref: FnRef }>): SubFinding[] {
+  if (!view.model.unknown && view.model.before(5, 5)) return [];
+  const out: SubFinding[] = [];
+  const invalidates = callbacks.filter((c) => c.kind === 'interval' && c.field === 'invalidate');
+  const seen = new Set<string>();
+  for (const cb of invalidates) {
+    const k = `${cb.ref.file}\0${cb.ref.fn.start}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(...noSetSeq(view, cb));
+  }
+  for (const { file, text } of view.files()) {
+    if (!/mmu_interval_(?:read_begin|read_retry|check_retry)\s*\(/.test(text)) continue;
+    for (const ref of view.functions(file, (t) => /mmu_interval_(?:read_begin|read_retry|check_retry)\s*\(/.test(t))) {
+      view.tick();
+      const locksOfInvalidate = invalidates.filter((c) => dirOf(c.ref.file) === dirOf(file)).some((c) => /\b\w*_?lock\w*\s*\(/.test(c.ref.text.slice(c.ref.fn.bodyStart, c.ref.fn.end)));
+      out.push(...mappingPath(view, ref, locksOfInvalidate));
+    }
+  }
+  return out;
+}
+
+const dirOf = (f: string): string => f.slice(0, Math.max(0, f.lastIndexOf('/')));
+
+/** An interval invalidate that can return true without mmu_interval_set_seq() on the path. */
+function noSetSeq(view: SubscriberView, cb: CallbackDecl & { ref: FnRef }): SubFinding[] {
+  const g = view.graph(cb.ref);
+  const nodes = g.cfg.nodes;
+  // State bits: 1 = set_seq called, 2 = a range->event / range->owner test was passed.
+  const parent = new Int32Array(nodes.length * 4).fill(-2);
+  const start = g.cfg.entry * 4;
+  parent[start] = -1;
+  const queue = [start];
+  const setsSeq = (op: CallOp): boolean => op.name === 'mmu_interval_set_seq' || view.defs(op.name, cb.ref.file).slice(0, 2).some((d) => /\bmmu_interval_set_seq\s*\(/.test(d.text.slice(d.fn.bodyStart, d.fn.end)));
+  const out: SubFinding[] = [];
+  const reported = new Set<number>();
+  for (let qi = 0; qi < queue.length; qi++) {
+    const sid = queue[qi];
+    const id = sid >> 2;
+    let st = sid & 3;
+    view.tick();
+    for (const op of g.ops[id]) {
+      if (op.k === 'call' && !(st & 1) && setsSeq(op)) st |= 1;
+      if (op.k === 'return' && !(st & 1) && op.value && /^(?:true|1)$/.test(unwrap(op.value).text) && !reported.has(id)) {
+        reported.add(id);
+        const n = nodes[id].syntax!;
+        const path = pathTo(cb.ref, g, parent, sid, 4);
+        path.push({ event: 'return', file: cb.ref.file, line: n.startPosition.row + 1, column: n.startPosition.column + 1, detail: 'true' });
+        const deliberate = (st & 2) !== 0;
+        out.push({
+          rule: 'interval-sequence', variant: 'no-set-seq', file: cb.ref.file, fn: cb.ref.fn.name, node: n, path,
+          severity: deliberate ? 'hint' : undefined,
+          message: deliberate
+            ? `${cb.ref.fn.name}() returns true without mmu_interval_set_seq() after a test of range->event/owner: deliberate (the driver's own invalidation)`
+            : `interval invalidate ${cb.ref.fn.name}() returns true without mmu_interval_set_seq() on this path`,
+          detail: deliberate
+            ? 'The path skips mmu_interval_set_seq() only under a test of range->event or range->owner: the invalidation the driver starts itself (a migration to its own device memory), where no mapping path needs to retry. Not reported as an error.'
+            : 'An interval notifier\'s invalidate must call mmu_interval_set_seq(mni, cur_seq) under the driver lock before it returns true (Documentation/mm/hmm.rst, v5.5 99cb252f5e68): otherwise a mapping path that checks mmu_interval_read_retry() under that lock sees no change and programs the device with a page that is being unmapped. The device keeps a stale translation of a freed page.',
+          related: [{ file: cb.file, line: cb.line, column: cb.column, message: `${cb.ref.fn.name}() is the invalidate callback of ${cb.ops}` }],
+          noFix: 'Where mmu_interval_set_seq() goes depends on the driver lock that its mapping path holds: add it under that lock by hand.',
+        });
+      }
+    }
+    for (const e of nodes[id].succ) {
+      let ns = st;
+      const syn = nodes[id].syntax;
+      if (nodes[id].kind === 'cond' && syn && /(?:->|\.)\s*(?:event|owner)\b/.test(syn.text)) ns |= 2;
+      const nid = e.to * 4 + ns;
+      if (parent[nid] !== -2) continue;
+      parent[nid] = sid;
+      queue.push(nid);
+    }
+  }
+  return out;
+}
+
+/** Witness path of a state-space walk (states are node * width + bits). */
+function pathTo(ref: FnRef, g: Graph, parent: Int32Array, sid: number, width: number): PathEvent[] {
+  const chain: number[] = [];
+  for (let cur = sid; cur >= 0; cur = parent[cur]) chain.push(Math.floor(cur / width));
+  chain.reverse();
+  const ev: PathEvent[] = [{ event: 'entry', file: ref.file, line: ref.fn.line, column: 1, detail: ref.fn.name }];
+  for (let i = 0; i < chain.length; i++) {
+    const n = g.cfg.nodes[chain[i]];
+    for (const op of g.ops[chain[i]]) {
+      if (op.k !== 'call') continue;
+      const p = op.node.startPosition;
+      const at = { file: ref.file, line: p.row + 1, column: p.column + 1 };
+      if (isLockName(op.name) || (DRIVER_TRYLOCK.test(op.name) && op.isCondAtom)) ev.push({ ...at, event: 'lock', lock: op.args[0] ? normExpr(op.args[0].text) : op.name, detail: op.name });
+      else if (isUnlockName(op.name)) ev.push({ ...at, event: 'unlock', lock: op.args[0] ? normExpr(op.args[0].text) : op.name, detail: op.name });
+      else if (/^mmu_interval_|^mmu_notifier_register$|^mmu_interval_notifier_insert$/.test(op.name)) ev.push({ ...at, event: 'call', callee: op.name });
+    }
+    const next = chain[i + 1];
+    if (n.kind === 'cond' && n.syntax && next !== undefined) {
+      const e = n.succ.find((x) => x.to === next);
+      if (e && (e.kind === 'true' || e.kind === 'false')) ev.push({ event: 'branch', file: ref.file, line: n.syntax.startPosition.row + 1, column: n.syntax.startPosition.column + 1, detail: `${n.label} -> ${e.kind}` });
+    }
+  }
+  return ev.length > 200 ? [ev[0], ...ev.slice(ev.length - 199)] : ev;
+}
+
+/** Uses of an identifier in a function's operations: tested, passed on, returned or stored. */
+function usesOf(g: Graph, name: string, except: Node): { tested: boolean; retried: boolean; escapes: boolean } {
+  const re = new RegExp(`\\b${name}\\b`);
+  let tested = false;
+  let retried = false;
+  let escapes = false;
+  for (const n of g.cfg.nodes) {
+    if (n.kind === 'cond' && n.syntax && re.test(n.syntax.text)) tested = true;
+  }
+  for (const ops of g.ops) {
+    for (const op of ops) {
+      if (op.k === 'call' && op.node !== except && op.args.some((a) => re.test(a.text))) {
+        if (RETRY.has(op.name)) retried = true;
+        else escapes = true;
+      }
+      if (op.k === 'return' && op.value && re.test(op.value.text)) escapes = true;
+      if (op.k === 'assign' && op.rhs && re.test(op.rhs.text) && op.target !== name) {
+        if (/->|\./.test(op.target)) escapes = true;
+        else tested = tested || false;
+      }
+    }
+  }
+  return { tested, retried, escapes };
+}
+
+function isDiscarded(call: Node): boolean {
+  let p = call.parent;
+  while (p && (p.type === 'parenthesized_expression' || p.type === 'cast_expression')) p = p.parent;
+  return !!p && p.type === 'expression_statement';
+}
+
+function mappingPath(view: SubscriberView, ref: FnRef, invalidateLocks: boolean): SubFinding[] {
+  const g = view.graph(ref);
+  const out: SubFinding[] = [];
+  const calls: CallOp[] = [];
+  for (const ops of g.ops) for (const op of ops) if (op.k === 'call') calls.push(op);
+  const begins = calls.filter((c) => c.name === 'mmu_interval_read_begin');
+  const retries = calls.filter((c) => RETRY.has(c.name));
+  const ev = (op: CallOp, detail?: string): PathEvent => ({ event: 'call', file: ref.file, line: op.node.startPosition.row + 1, column: op.node.startPosition.column + 1, callee: op.name, detail });
+  const entry: PathEvent = { event: 'entry', file: ref.file, line: ref.fn.line, column: 1, detail: `${ref.fn.name} (device mapping path)` };
+  const base = { rule: 'interval-sequence' as const, file: ref.file, fn: ref.fn.name, related: [] as RelatedInfo[] };
+  const protocol = 'The mapping path of an interval notifier (Documentation/mm/hmm.rst, v5.5) must take seq = mmu_interval_read_begin(), fault the pages in, take the driver lock that the invalidate callback takes, and retry when mmu_interval_read_retry(mni, seq) says so, before it programs the device; otherwise an invalidation that runs in between leaves the device with a stale translation of a page that is then freed.';
+  for (const b of begins) {
+    const lhs = b.lhs;
+    if (isDiscarded(b.node)) {
+      out.push({ ...base, variant: 'no-retry', node: b.node, path: [entry, ev(b, 'sequence thrown away')], message: `the sequence mmu_interval_read_begin() returns is thrown away in ${ref.fn.name}()`, detail: protocol, noFix: 'Keep the sequence and test mmu_interval_read_retry() with it under the driver lock before the device is programmed.' });
+      continue;
+    }
+    if (!lhs || !/^[A-Za-z_]\w*$/.test(lhs) || !g.locals.has(lhs)) continue; // stored in a structure: checked where it is used
+    const u = usesOf(g, lhs, b.node);
+    if (!u.retried && !u.escapes) {
+      out.push({ ...base, variant: 'no-retry', node: b.node, path: [entry, ev(b, `sequence kept in ${lhs}`)], message: `the sequence from mmu_interval_read_begin() never reaches mmu_interval_read_retry() in ${ref.fn.name}()`, detail: protocol, noFix: 'Test mmu_interval_read_retry(mni, seq) under the driver lock before the device is programmed, and retry when it returns true.' });
+    }
+  }
+  for (const r of retries) {
+    if (isDiscarded(r.node)) {
+      out.push({ ...base, variant: 'retry-ignored', node: r.node, path: [entry, ...begins.slice(0, 1).map((b) => ev(b)), ev(r, 'result unused')], message: `the result of ${r.name}() decides nothing in ${ref.fn.name}()`, detail: protocol, noFix: 'Retry (or fail) when the test returns true.' });
+      continue;
+    }
+    if (r.lhs && /^[A-Za-z_]\w*$/.test(r.lhs) && g.locals.has(r.lhs)) {
+      const u = usesOf(g, r.lhs, r.node);
+      if (!u.tested && !u.escapes) {
+        out.push({ ...base, variant: 'retry-ignored', node: r.node, path: [entry, ...begins.slice(0, 1).map((b) => ev(b)), ev(r, `result kept in ${r.lhs}, never tested`)], message: `the result of ${r.name}() decides nothing in ${ref.fn.name}()`, detail: protocol, noFix: 'Retry (or fail) when the test returns true.' });
+        continue;
+      }
+    }
+  }
+  // A whole mapping path in one function: the retry must run under a lock (the invalidate callback's).
+  if (begins.length && retries.length && invalidateLocks) {
+    const unlocked = retryWithoutLock(view, ref, g);
+    if (unlocked) {
+      out.push({ ...base, variant: 'retry-unlocked', node: unlocked.op.node, path: unlocked.path, message: `${unlocked.op.name}() is tested without the driver lock in ${ref.fn.name}()`, detail: `${protocol} Tested without the lock, the check can pass and an invalidation can run before the device is programmed.`, noFix: 'Take the lock that the invalidate callback takes before the test, and hold it until the device is programmed.' });
+    }
+  }
+  return out;
+}
+
+/** A retry call reached with no lock held (lock depth tracked along paths, capped at 2). */
+function retryWithoutLock(view: SubscriberView, ref: FnRef, g: Graph): { op: CallOp; path: PathEvent[] } | undefined {
+  const nodes = g.cfg.nodes;
+  const parent = new Int32Array(nodes.length * 3).fill(-2);
+  const start = g.cfg.entry * 3;
+  parent[start] = -1;
+  const queue = [start];
+  for (let qi = 0; qi < queue.length; qi++) {
+    const sid = queue[qi];
+    const id = (sid / 3) | 0;
+    let depth = sid % 3;
+    view.tick();
+    let trylock: CallOp | undefined;
+    for (const op of g.ops[id]) {
+      if (op.k !== 'call') continue;
+      if (op.name === 'mmu_interval_read_retry' && depth === 0) {
+        const path = pathTo(ref, g, parent, sid, 3);
+        const p = op.node.startPosition;
+        path.push({ event: 'call', file: ref.file, line: p.row + 1, column: p.column + 1, callee: op.name, detail: 'tested with no driver lock held' });
+        return { op, path };
+      }
+      if (DRIVER_TRYLOCK.test(op.name) && op.isCondAtom) trylock = op;
+      else if (isLockName(op.name)) depth = Math.min(2, depth + 1);
+      else if (isUnlockName(op.name)) depth = Math.max(0, depth - 1);
+    }
+    for (const e of nodes[id].succ) {
+      let nd = depth;
+      if (trylock && (e.kind === 'true') !== !!trylock.condInverted) nd = Math.min(2, depth + 1);
+      const nid = e.to * 3 + nd;
+      if (parent[nid] !== -2) continue;
+      parent[nid] = sid;
+      queue.push(nid);
+    }
+  }
+  return undefined;
+}
+
+// ---- register-under-mmap-lock -----------------------------------------------------------------------------------
+
+const MMAP_LOCK = /^(?:mmap_read_lock|mmap_write_lock|mmap_read_lock_killable|mmap_write_lock_killable|down_read|down_write|down_read_killable|down_write_killable)$/;
+const MMAP_UNLOCK = /^(?:mmap_read_unlock|mmap_write_unlock|up_read|up_write|mmap_write_downgrade)$/;
+const MMAP_TRYLOCK = /^(?:mmap_read_trylock|mmap_write_trylock|down_read_trylock|down_write_trylock)$/;
+
+function mmapArg(op: CallOp): boolean {
+  if (/^mmap_/.test(op.name)) return true;
+  const a = op.args[0];
+  return !!a && isMmapLockExpr(normExpr(a.text));
+}
+
+function registerFindings(view: SubscriberView): SubFinding[] {
+  const out: SubFinding[] = [];
+  const files = view.files();
+  // Wrappers: functions that call a registration that takes the mmap lock, and do not take it themselves.
+  const takes = new Map<string, string>(); // name -> the registration it reaches
+  for (const r of REGISTER_TAKES) takes.set(r, r);
+  const regRe = /\b(?:mmu_notifier_register|mmu_interval_notifier_insert|mmu_notifier_get)\s*\(/;
+  for (const { file, text } of files) {
+    if (!regRe.test(text)) continue;
+    for (const ref of view.functions(file, (t) => regRe.test(t))) {
+      const body = ref.text.slice(ref.fn.bodyStart, ref.fn.end);
+      if (/mmap_(?:read|write)_lock|mmap_sem|mmap_lock/.test(body)) continue;
+      const m = /\b(mmu_notifier_register|mmu_interval_notifier_insert|mmu_notifier_get)\s*\(/.exec(body);
+      if (m && !takes.has(ref.fn.name)) takes.set(ref.fn.name, m[1]);
+    }
+  }
+  const names = [...takes.keys()];
+  const callRe = new RegExp(`\\b(?:${names.join('|')})\\s*\\(`);
+  const lockRe = /mmap_(?:read|write)_lock|mmap_sem|mmap_lock/;
+  for (const { file, text } of files) {
+    if (!callRe.test(text) || !lockRe.test(text)) continue;
+    for (const ref of view.functions(file, (t) => callRe.test(t) && lockRe.test(t))) {
+      const hit = registerUnderLock(view, ref, takes);
+      if (!hit) continue;
+      const reg = takes.get(hit.op.name)!;
+      const via = reg === hit.op.name ? '' : ` (through ${hit.op.name}(), which calls ${reg}())`;
+      out.push({
+        rule: 'register-under-mmap-lock', variant: 'register-locked', file: ref.file, fn: ref.fn.name, node: hit.op.node, path: hit.path,
+        message: `${hit.op.name}() is called with the mmap lock held${via}: ${reg}() takes it itself`,
+        detail: `${reg}() takes the mmap lock (mmap_write_lock(), down_write(&mm->mmap_sem) before v5.8) to register: called with it held, the thread waits for itself (a deadlock, or lockdep's "possible recursive locking"). Call it after the unlock, or use the form that expects the lock held (__mmu_notifier_register(), mmu_interval_notifier_insert_locked(), mmu_notifier_get_locked()).`,
+        related: [{ ...hit.lockAt, message: 'the mmap lock is taken here' }],
+        noFix: 'Whether to register after the unlock or switch to the _locked form depends on what the locked section protects: decide by hand.',
+      });
+    }
+  }
+  return out;
+}
+
+function registerUnderLock(view: SubscriberView, ref: FnRef, takes: Map<string, string>): { op: CallOp; path: PathEvent[]; lockAt: { file: string; line: number; column: number } } | undefined {
+  const g = view.graph(ref);
+  const nodes = g.cfg.nodes;
+  const parent = new Int32Array(nodes.length * 2).fill(-2);
+  const start = g.cfg.entry * 2;
+  parent[start] = -1;
+  const queue = [start];
+  const lockAt = new Map<number, { file: string; line: number; column: number }>();
+  for (let qi = 0; qi < queue.length; qi++) {
+    const sid = queue[qi];
+    const id = sid >> 1;
+    let held = sid & 1;
+    view.tick();
+    let cond: { op: CallOp; lockedWhenTrue: boolean } | undefined;
+    for (const op of g.ops[id]) {
+      if (op.k !== 'call') continue;
+      if (held && takes.has(op.name) && op.name !== ref.fn.name) {
+        const path = pathTo(ref, g, parent, sid, 2);
+        const p = op.node.startPosition;
+        path.push({ event: 'call', file: ref.file, line: p.row + 1, column: p.column + 1, callee: op.name, detail: `${takes.get(op.name)}() takes the mmap lock` });
+        const first = path.find((e) => e.event === 'lock' && /mmap/.test(`${e.lock} ${e.detail}`));
+        return { op, path: path.map((e) => (e.event === 'lock' && /mmap/.test(`${e.lock} ${e.detail}`) ? { ...e, lock: 'mm->mmap_lock' } : e)), lockAt: first ? { file: first.file, line: first.line, column: first.column } : lockAt.get(id) ?? { file: ref.file, line: ref.fn.line, column: 1 } };
+      }
+      if (!mmapArg(op)) continue;
+      if (MMAP_TRYLOCK.test(op.name) && op.isCondAtom) cond = { op, lockedWhenTrue: !op.condInverted };
+      else if (/_killable$/.test(op.name) && op.isCondAtom) cond = { op, lockedWhenTrue: !!op.condInverted }; // 0 on success
+      else if (MMAP_LOCK.test(op.name)) held = 1;
+      else if (MMAP_UNLOCK.test(op.name)) held = 0;
+    }
+    for (const e of nodes[id].succ) {
+      let nh = held;
+      if (cond && (e.kind === 'true' || e.kind === 'false')) nh = (e.kind === 'true') === cond.lockedWhenTrue ? 1 : held;
+      const nid = e.to * 2 + nh;
+      if (parent[nid] !== -2) continue;
+      parent[nid] = sid;
+      queue.push(nid);
+    }
+  }
+  return undefined;
+}
