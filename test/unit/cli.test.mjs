@@ -53,7 +53,7 @@ test('SARIF 2.1.0 output with rules, results, code flows and in-source suppressi
   const s = JSON.parse(r.stdout);
   assert.equal(s.version, '2.1.0');
   const runObj = s.runs[0];
-  assert.deepEqual(runObj.tool.driver.rules.map((x) => x.id), ['unbracketed-change-pte', 'notifier-under-ptl', 'range-imbalance']);
+  assert.deepEqual(runObj.tool.driver.rules.map((x) => x.id), ['unbracketed-change-pte', 'notifier-under-ptl', 'range-imbalance', 'nonblocking-invalidate-sleeps', 'atomic-callback-sleeps', 'interval-sequence', 'register-under-mmap-lock']);
   assert.ok(runObj.results.length >= 9);
   for (const res of runObj.results) {
     assert.ok(['error', 'warning', 'note'].includes(res.level));
@@ -164,7 +164,7 @@ test('help, version and rules subcommands', () => {
   assert.match(run(['--help']).stdout, /usage: notifier-audit/);
   assert.match(run(['--version']).stdout, /notifier-audit \d+\.\d+\.\d+/);
   const rules = run(['rules']).stdout;
-  for (const id of ['unbracketed-change-pte', 'notifier-under-ptl', 'range-imbalance']) assert.match(rules, new RegExp(id));
+  for (const id of ['unbracketed-change-pte', 'notifier-under-ptl', 'range-imbalance', 'nonblocking-invalidate-sleeps', 'atomic-callback-sleeps', 'interval-sequence', 'register-under-mmap-lock']) assert.match(rules, new RegExp(id));
   assert.match(rules, /6bdb913f0a70/);
 });
 

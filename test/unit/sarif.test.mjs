@@ -84,7 +84,7 @@ test('SARIF maps onto the tree: SRCROOT, relative URIs, rule metadata, invocatio
     assert.ok(steps.length >= 2 && steps.every((l) => l.location.physicalLocation.region.startLine >= 1));
   }
   const { rules } = runObj.tool.driver;
-  assert.deepEqual(rules.map((x) => x.id), ['unbracketed-change-pte', 'notifier-under-ptl', 'range-imbalance']);
+  assert.deepEqual(rules.map((x) => x.id), ['unbracketed-change-pte', 'notifier-under-ptl', 'range-imbalance', 'nonblocking-invalidate-sleeps', 'atomic-callback-sleeps', 'interval-sequence', 'register-under-mmap-lock']);
   for (const rule of rules) {
     assert.match(rule.name, /^[A-Z][A-Za-z]+$/);
     assert.ok(rule.shortDescription.text && rule.fullDescription.text.length > rule.shortDescription.text.length);
