@@ -13,6 +13,7 @@ import {
   type ThreadState,
 } from './model';
 import { compilePath, invalidationProgram, type CompiledOp, type Op } from './replay';
+import { buildSubscriberModel, isSubscriberRule } from './subscriber';
 import type { ActorSpec, PathEvent, PteView, Scenario, SourcePos, SubscriberSpec } from './types';
 import { changePteFallsBack, changePteRemoved, hasInvalidateRange, parseVersion, type Version } from './version';
 
@@ -51,6 +52,7 @@ export interface StepInfo {
 }
 
 export function buildModel(scenario: Scenario, path: PathEvent[]): Model {
+  if (isSubscriberRule(scenario.rule)) return buildSubscriberModel(scenario, path);
   const version = parseVersion(scenario.kernelVersion);
   const invAtEnd = hasInvalidateRange(version);
   const prog = compilePath(path, scenario.subscribers, invAtEnd);
@@ -105,6 +107,7 @@ export function buildModel(scenario: Scenario, path: PathEvent[]): Model {
 function lockNeeded(m: Model, op: Op): string | null {
   if (op.k === 'lock') return op.lock;
   if (op.k === 'cb_start' || op.k === 'cb_end' || op.k === 'cb_page') return m.subs[op.sub]?.sleepingLock ?? null;
+  if (op.k === 'await' || op.k === 'seq_begin') return op.res;
   return null;
 }
 
@@ -126,7 +129,7 @@ function faultNeed(m: Model, s: SimState, t: ThreadState, spec: SubscriberSpec):
 export function enabledActions(m: Model, s: SimState): Action[] {
   const out: Action[] = [];
   for (const a of m.scenario.actors) {
-    if (a.kind === 'path' || a.kind === 'invalidation') {
+    if (a.kind === 'path' || a.kind === 'invalidation' || a.kind === 'thread') {
       const t = thread(s, a.id);
       const ops = m.programs[a.id] ?? [];
       const o = ops[t.pc];
@@ -267,9 +270,22 @@ function runOp(m: Model, s: SimState, t: ThreadState, o: CompiledOp): StepInfo {
   const i = info(t.id, o.event, '', o.source);
   const op = o.op;
   const l = lockNeeded(m, op);
-  if (l !== null && (s.locks[l] ?? null) !== null) return waitStep(s, t, l, m, i, op.k === 'lock' ? 'takes the lock' : 'callback takes its lock');
+  if (l !== null && (s.locks[l] ?? null) !== null) {
+    if (op.k === 'await' || op.k === 'seq_begin') {
+      const w = waitStep(s, t, l, m, i, op.k === 'await' ? op.text : 'mmu_interval_read_begin()');
+      if (op.k === 'await') w.change = `${t.id} ${op.waitText.replace('{holder}', s.locks[l] ?? '?')}`;
+      else w.change = `${t.id} mmu_interval_read_begin(): an invalidation of the notifier is in progress (${s.locks[l] ?? '?'}), ${t.id} SLEEPS until it ends`;
+      return w;
+    }
+    return waitStep(s, t, l, m, i, op.k === 'lock' ? 'takes the lock' : 'callback takes its lock');
+  }
   t.blockedOn = null;
   t.pc += 1;
+  if (o.jump !== undefined) t.pc = o.jump;
+  if (op.k !== 'lock' && op.k !== 'unlock' && op.k !== 'nop' && op.k !== 'sleep' && isSubscriberOp(op)) {
+    subscriberOp(m, s, t, op, i);
+    return i;
+  }
   switch (op.k) {
     case 'nop':
       i.change = op.text;
@@ -277,13 +293,17 @@ function runOp(m: Model, s: SimState, t: ThreadState, o: CompiledOp): StepInfo {
     case 'lock': {
       const before = t.preempt;
       acquire(s, t, op.lock, m);
-      i.change = `${t.id} takes spinlock ${op.lock}: preempt count ${before}->${t.preempt} (atomic context)`;
+      if (m.sleeping[op.lock]) {
+        // mutex_lock()/down_read() call might_sleep() even when the lock is free.
+        i.slept = t.id;
+        i.change = `${t.id} takes the sleeping lock ${op.lock} (it may sleep: might_sleep(); preempt count ${t.preempt}${t.nonBlock > 0 ? `, non-block depth ${t.nonBlock}` : ''})`;
+      } else i.change = `${t.id} takes spinlock ${op.lock}: preempt count ${before}->${t.preempt} (atomic context)`;
       break;
     }
     case 'unlock': {
       const before = t.preempt;
       i.change = release(s, t, op.lock, m)
-        ? `${t.id} releases ${op.lock}: preempt count ${before}->${t.preempt}`
+        ? `${t.id} releases ${op.lock}${m.sleeping[op.lock] ? '' : `: preempt count ${before}->${t.preempt}`}`
         : `${t.id} releases ${op.lock}, which it does not hold (no effect)`;
       i.checkpoint = true;
       break;
@@ -378,6 +398,123 @@ function runOp(m: Model, s: SimState, t: ThreadState, o: CompiledOp): StepInfo {
   return i;
 }
 
+/** The operations of the subscriber-side scenarios (subscriber.ts). */
+function isSubscriberOp(op: Op): boolean {
+  return ['nonblock', 'trylock', 'await', 'drop', 'seq_begin', 'seq_fault', 'seq_retry', 'commit', 'set_seq', 'dev_zap', 'sub_end'].includes(op.k);
+}
+
+function subscriberOp(m: Model, s: SimState, t: ThreadState, op: Op, i: StepInfo): void {
+  switch (op.k) {
+    case 'nonblock': {
+      const before = t.nonBlock;
+      t.nonBlock = Math.max(0, t.nonBlock + op.delta);
+      const released = (op.release ?? []).filter((l) => release(s, t, l, m));
+      i.change = `${op.text}: ${t.id}'s non-block depth ${before}->${t.nonBlock}${released.length > 0 ? `; releases ${released.join(', ')}` : ''}`;
+      return;
+    }
+    case 'trylock': {
+      if ((s.locks[op.lock] ?? null) !== null) {
+        i.change = `${t.id} tries ${op.lock}: held by ${s.locks[op.lock] ?? '?'}, the trylock FAILS without sleeping`;
+        t.pc = op.failPc;
+        return;
+      }
+      const before = t.preempt;
+      acquire(s, t, op.lock, m);
+      i.change = `${t.id} tries ${op.lock}: free, taken without sleeping${m.sleeping[op.lock] ? '' : ` (preempt count ${before}->${t.preempt})`}`;
+      return;
+    }
+    case 'await':
+      i.slept = t.id;
+      i.change = `${t.id} ${op.text}`;
+      return;
+    case 'drop': {
+      if (s.locks[op.res] === t.id) release(s, t, op.res, m);
+      i.change = `${t.id} ${op.text}`;
+      return;
+    }
+    case 'seq_begin': {
+      const u = sub(s, op.sub);
+      t.seq = u.seq;
+      t.page = null;
+      i.slept = t.id;
+      i.change = `${t.id}: seq = mmu_interval_read_begin() = ${u.seq} (no invalidation of the notifier in progress)`;
+      return;
+    }
+    case 'seq_fault':
+      if (s.pte) {
+        t.page = s.pte.page;
+        t.writable = s.pte.writable;
+        i.change = `${t.id} faults the range in: the CPU page table maps ${describePte(s.pte)}; ${t.id} takes its pfn (no reference: the sequence is what keeps it valid)`;
+      } else {
+        t.page = null;
+        i.change = `${t.id} faults the range in: the address is no longer mapped (-EFAULT): nothing to map`;
+      }
+      return;
+    case 'seq_retry': {
+      const u = sub(s, op.sub);
+      const moved = u.seq !== t.seq;
+      if (!moved) {
+        i.change = `mmu_interval_read_retry(mni, ${t.seq}): the sequence is still ${u.seq}, no retry`;
+        return;
+      }
+      if (op.ignore) {
+        i.change = `mmu_interval_read_retry(mni, ${t.seq}) returns TRUE (the sequence moved to ${u.seq}: an invalidation ran), but the result is IGNORED`;
+        return;
+      }
+      const released = op.release.filter((l) => release(s, t, l, m));
+      t.pc = op.restartPc;
+      t.page = null;
+      i.event = `${i.event} -> retry`;
+      i.change = `mmu_interval_read_retry(mni, ${t.seq}) returns true (sequence ${t.seq}->${u.seq}): ${released.length > 0 ? `${t.id} releases ${released.join(', ')} and ` : ''}starts again`;
+      return;
+    }
+    case 'commit': {
+      const u = sub(s, op.sub);
+      if (t.page === null) {
+        i.change = `${t.id} programs the device: nothing to map`;
+        return;
+      }
+      u.shadow = { page: t.page, writable: t.writable };
+      i.installs.push({ sub: u.id, page: t.page, by: t.id });
+      // The device uses the new translation from now on: I3 is checked.
+      i.checkpoint = true;
+      const p = page(s, t.page);
+      const state = p && p.state !== 'live' ? ` (${t.page} is ${p.state.toUpperCase()})` : '';
+      i.change = `${t.id} programs the device page table: ${u.id} shadow PTE -> ${describePte(u.shadow)}${state}`;
+      return;
+    }
+    case 'set_seq': {
+      const u = sub(s, op.sub);
+      u.seq += 1;
+      if ((s.locks[op.res] ?? null) === null) {
+        s.locks[op.res] = t.id;
+        t.held.push(op.res);
+      }
+      i.change = `mmu_interval_set_seq(mni, cur_seq): ${u.id} seq ${u.seq - 1}->${u.seq} (a mapping path that read ${u.seq - 1} will retry; read_begin waits until the invalidation ends)`;
+      return;
+    }
+    case 'dev_zap': {
+      const u = sub(s, op.sub);
+      if (!u.open.includes(t.id)) u.open.push(t.id);
+      i.change = zap(s, u, 'zap');
+      return;
+    }
+    case 'sub_end': {
+      const u = sub(s, op.sub);
+      const k = u.open.lastIndexOf(t.id);
+      if (k >= 0) u.open.splice(k, 1);
+      if (s.locks[op.res] === t.id) release(s, t, op.res, m);
+      const r = s.ranges.lastIndexOf(t.id);
+      if (r >= 0) s.ranges.splice(r, 1);
+      i.checkpoint = true;
+      i.change = `${t.id}'s invalidation ends (${s.ranges.length} range(s) still open; ${u.id} may map again)`;
+      return;
+    }
+    default:
+      i.change = 'no state change';
+  }
+}
+
 function faultStep(m: Model, s: SimState, t: ThreadState, a: ActorSpec, spec: SubscriberSpec): StepInfo {
   const u = sub(s, spec.id);
   const i = info(a.id, 'fault', '');
@@ -457,7 +594,7 @@ export function applyAction(m: Model, prev: SimState, a: Action): { state: SimSt
   const s = cloneState(prev);
   const spec = m.scenario.actors.find((x) => x.id === a.actor);
   if (!spec) throw new Error(`unknown actor ${a.actor}`);
-  if (spec.kind === 'path' || spec.kind === 'invalidation') {
+  if (spec.kind === 'path' || spec.kind === 'invalidation' || spec.kind === 'thread') {
     const t = thread(s, spec.id);
     const o = (m.programs[spec.id] ?? [])[t.pc];
     if (!o) throw new Error(`actor ${spec.id} has finished`);

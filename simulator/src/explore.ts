@@ -93,7 +93,7 @@ export function explore(m: Model, opts: { stopAtFirst?: boolean } = {}): Explore
  * handlers take turns (so retries show), then devices and the allocator act.
  */
 export function demoSchedule(m: Model, guide: Action[] = []): Action[] {
-  const primary = m.scenario.actors.filter((a) => a.kind === 'path' || a.kind === 'invalidation' || a.kind === 'fault').map((a) => a.id);
+  const primary = m.scenario.actors.filter((a) => a.kind === 'path' || a.kind === 'invalidation' || a.kind === 'fault' || a.kind === 'thread').map((a) => a.id);
   const out: Action[] = [];
   let s = m.initial;
   // First follow the guide (the flagged schedule) where it applies: the same interleaving, now harmless.

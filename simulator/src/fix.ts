@@ -1,5 +1,6 @@
 // Rewrites a flagged witness path into the fixed one (the quick-fix's effect), and the subscriber-side fix for two open ranges.
 import { notifierRole } from './replay';
+import { fixSubscriberPath, isSubscriberRule } from './subscriber';
 import type { PathEvent, Scenario } from './types';
 
 export interface FixedPath {
@@ -145,6 +146,7 @@ function balanceRanges(path: PathEvent[]): { path: PathEvent[]; text: string } {
 }
 
 export function fixPath(rule: string, path: PathEvent[], scenario: Scenario): FixedPath {
+  if (isSubscriberRule(rule)) return fixSubscriberPath(rule, path, scenario);
   let r: { path: PathEvent[]; text: string };
   if (rule === 'notifier-under-ptl') r = moveOutOfLock(path);
   else if (rule === 'range-imbalance') r = balanceRanges(path);

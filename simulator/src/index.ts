@@ -15,3 +15,4 @@ export { compilePath } from './replay';
 export type * from './types';
 export type { WorkedTrace } from './worked';
 export type { Model, Action, StepInfo } from './actors';
+export { isSubscriberRule, resolveVariant, SUBSCRIBER_RULES } from './subscriber';

@@ -34,7 +34,13 @@ export function checkInvariants(m: Model, prev: SimState, next: SimState, i: Ste
   }
   if (i.slept) {
     const t = next.threads.find((x) => x.id === i.slept);
-    if (t && (t.preempt > 0 || t.nonBlock > 0)) {
+    if (t && t.preempt === 0 && t.nonBlock > 0) {
+      out.push({
+        invariant: 'I1',
+        explanation: `${t.id} may sleep (${i.event}) inside a non-blocking invalidation (non-block depth ${t.nonBlock}: non_block_start() around the OOM reaper's callbacks): might_sleep() reports "BUG: sleeping function called from invalid context", and the OOM reaper, which must make progress to free memory, can stall.`,
+        damage: null,
+      });
+    } else if (t && (t.preempt > 0 || t.nonBlock > 0)) {
       const lock = holdsSpinlock(m, next, t.id);
       out.push({
         invariant: 'I1',

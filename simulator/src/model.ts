@@ -148,7 +148,7 @@ export function snapshot(s: SimState): Snapshot {
     shadow: s.subs.map((u) => ({ subscriber: u.id, pte: u.shadow ? { ...u.shadow } : null, openRanges: u.open.length, seq: u.seq })),
     pages: s.pages.map((p) => ({ id: p.id, refcount: p.refcount, mapcount: p.mapcount, state: p.state, content: p.content })),
     locks: Object.keys(s.locks).map((l) => ({ lock: l, holder: s.locks[l] ?? null })),
-    threads: s.threads.map((t) => ({ id: t.id, preempt: t.preempt, held: [...t.held], blockedOn: t.blockedOn })),
+    threads: s.threads.map((t) => ({ id: t.id, preempt: t.preempt, held: [...t.held], blockedOn: t.blockedOn, ...(t.nonBlock > 0 ? { nonBlock: t.nonBlock } : {}) })),
     openRanges: [...s.ranges],
   };
 }

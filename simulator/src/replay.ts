@@ -19,13 +19,38 @@ export type Op =
   | { k: 'sleep'; text: string }
   | { k: 'blockable_call'; name: string }
   | { k: 'zap_pte' }
-  | { k: 'put_zapped' };
+  | { k: 'put_zapped' }
+  // Subscriber-side scenarios (subscriber.ts):
+  /** Non-block depth change of the thread (non_block_start()/non_block_end() around the OOM reaper's callbacks). */
+  | { k: 'nonblock'; delta: number; text: string; release?: string[] }
+  /** Takes a lock if it is free, else fails and jumps to failPc (mutex_trylock/spin_trylock: never waits). */
+  | { k: 'trylock'; lock: string; failPc: number }
+  /** Waits (may sleep) until nobody holds res (free memory, a completion, an invalidation in progress), then goes on. */
+  | { k: 'await'; res: string; text: string; waitText: string }
+  /** Releases a resource the thread holds (frees memory, signals a completion). */
+  | { k: 'drop'; res: string; text: string }
+  /** seq = mmu_interval_read_begin(): waits while res (the notifier's invalidation) is in progress, reads the sequence. */
+  | { k: 'seq_begin'; sub: string; res: string }
+  /** hmm_range_fault()/get_user_pages(): reads the page the CPU page table maps (no reference kept). */
+  | { k: 'seq_fault' }
+  /** mmu_interval_read_retry(): on a changed sequence release `release` and restart at restartPc, unless ignored. */
+  | { k: 'seq_retry'; sub: string; ignore: boolean; restartPc: number; release: string[] }
+  /** The device page table is programmed with the page read by seq_fault. */
+  | { k: 'commit'; sub: string }
+  /** mmu_interval_set_seq(): the notifier's sequence moves, and its invalidation is in progress (res held). */
+  | { k: 'set_seq'; sub: string; res: string }
+  /** The invalidate callback zaps the device mapping. */
+  | { k: 'dev_zap'; sub: string }
+  /** The end of the invalidation for the notifier: in-progress resource released, the subscriber's open range closed. */
+  | { k: 'sub_end'; sub: string; res: string };
 
 export interface CompiledOp {
   op: Op;
   /** Event name shown in the trace. */
   event: string;
   source?: SourcePos;
+  /** The next operation when this one completes (default: the following one). */
+  jump?: number;
 }
 
 export interface Program {

@@ -1,5 +1,6 @@
 // Scenario defaults derived from the finding's rule, the kernel version and the options: subscribers, concurrent actors, bound.
 import type { ActorSpec, FindingInput, KvmMode, Pattern, Scenario, SimulateOptions, SubscriberKind, SubscriberSpec } from './types';
+import { buildSubscriberScenario, isSubscriberRule } from './subscriber';
 import { changePteFallsBack, changePteRemoved, hasInvalidateRange, kvmModeFor, parseVersion, versionText, type Version } from './version';
 
 export const DEFAULT_BOUND = 60;
@@ -63,6 +64,7 @@ function guessPattern(f: FindingInput): Pattern {
 }
 
 export function buildScenario(f: FindingInput, opts: SimulateOptions = {}): Scenario {
+  if (isSubscriberRule(String(f.rule))) return buildSubscriberScenario(f, opts);
   const v = parseVersion(opts.kernelVersion);
   const rule = String(f.rule);
   const choice = opts.subscriber ?? (rule === 'notifier-under-ptl' ? 'odp' : 'device');

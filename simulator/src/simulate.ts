@@ -3,6 +3,7 @@ import { buildModel, type Action } from './actors';
 import { demoSchedule, explore } from './explore';
 import { fixPath } from './fix';
 import { buildScenario } from './scenario';
+import { isSubscriberRule, normalizeSubscriberPath } from './subscriber';
 import { expandMacros } from './expand';
 import { changePteFallsBack, parseVersion } from './version';
 import { buildSteps } from './trace';
@@ -80,10 +81,26 @@ export function runVariant(scenario: Scenario, path: PathEvent[], fixed: boolean
 }
 
 export function simulateFinding(
-  finding: { rule: string; path: PathEvent[]; file?: string; line?: number; function?: string },
+  finding: { rule: string; path: PathEvent[]; file?: string; line?: number; function?: string; variant?: string },
   opts: SimulateOptions = {},
 ): SimulationResult {
-  const f: FindingInput = { ...finding, rule: String(finding.rule), path: completePath(expandMacros(cleanPath(finding.path))) };
+  const rule = String(finding.rule);
+  // Subscriber-side witnesses are replayed as they are: their programs place the commit and the releases themselves.
+  const path = isSubscriberRule(rule) ? normalizeSubscriberPath(rule, cleanPath(finding.path)) : completePath(expandMacros(cleanPath(finding.path)));
+  const f: FindingInput = { ...finding, rule, path };
+  if (typeof finding.variant !== 'string') delete f.variant;
+  if (!isSubscriberRule(rule)) return simulateInput(f, opts);
+  try {
+    return simulateInput(f, opts);
+  } catch {
+    // Odd witness of a subscriber-side rule: the rule's generic scenario (its programs synthesize every event).
+    const generic = simulateInput({ ...f, path: normalizeSubscriberPath(rule, []) }, opts);
+    generic.summary = `The witness path could not be replayed as given; the generic scenario of ${rule} is shown. ${generic.summary}`;
+    return generic;
+  }
+}
+
+function simulateInput(f: FindingInput, opts: SimulateOptions): SimulationResult {
   const scenario = buildScenario(f, opts);
   const { schedule, opCount, ...flagged } = runVariant(scenario, f.path, false);
   const fix = fixPath(f.rule, f.path, scenario);

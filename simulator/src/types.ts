@@ -47,6 +47,8 @@ export interface FindingInput {
   file?: string;
   line?: number;
   function?: string;
+  /** Which form of the rule's pattern the engine saw (subscriber-side rules: 'sleeps', 'no-retry', 'retry-ignored', 'retry-unlocked', 'no-set-seq', 'register-locked'). */
+  variant?: string;
 }
 
 export type SubscriberKind = 'kvm' | 'odp' | 'sva' | 'device';
@@ -54,7 +56,8 @@ export type SubscriberKind = 'kvm' | 'odp' | 'sva' | 'device';
 export type KvmMode = 'update-existing' | 'warn-only' | 'skip-if-count-0' | 'install';
 /** The page-replacement pattern around set_pte_at_notify: KSM merge (new page read-only, shared) or COW (new private writable copy). */
 export type Pattern = 'ksm' | 'cow';
-export type ActorKind = 'path' | 'fault' | 'device' | 'invalidation' | 'allocator';
+/** thread: another kernel thread replaying a fixed program (a driver thread, a mapping path, a faulting thread). */
+export type ActorKind = 'path' | 'fault' | 'device' | 'invalidation' | 'allocator' | 'thread';
 
 export interface SimulateOptions {
   subscriber?: 'kvm' | 'odp' | 'sva' | 'all' | 'device';
@@ -90,6 +93,8 @@ export interface ActorSpec {
   label: string;
   /** For fault and device actors: the subscriber they belong to. */
   subscriber?: string;
+  /** Subscriber-side scenarios: the lock or completion this thread holds while it waits (what the flagged callback sleeps on). */
+  holds?: string;
 }
 
 export interface Scenario {
@@ -106,6 +111,8 @@ export interface Scenario {
   maxStates: number;
   /** Plain-language notes on what the kernel version implies. */
   notes: string[];
+  /** Subscriber-side rules: the variant of the pattern replayed. */
+  variant?: string;
 }
 
 /** I1..I6 of hazards.md; I7: the flagged path returns with an invalidate range it opened still open. */
@@ -127,7 +134,7 @@ export interface Snapshot {
   shadow: { subscriber: string; pte: PteView | null; openRanges: number; seq: number }[];
   pages: { id: string; refcount: number; mapcount: number; state: 'live' | 'freed' | 'reused'; content: string }[];
   locks: { lock: string; holder: string | null }[];
-  threads: { id: string; preempt: number; held: string[]; blockedOn: string | null }[];
+  threads: { id: string; preempt: number; held: string[]; blockedOn: string | null; nonBlock?: number }[];
   openRanges: string[];
 }
 
