@@ -14,7 +14,7 @@ import { PtePlacement, type PteCall } from './placement';
 import { problemCounts, rewriteIsClean, type ProblemCounts } from './verify';
 import type { Settings } from '../config';
 import type { FileError, Finding, IncompleteInfo, KernelVersion } from './types';
-import { SubscriberPass } from './subscribers';
+import { SubscriberPass, SUBSCRIBER_RULES } from './subscribers';
 
 export interface ProjectOptions {
   settings: Settings;
@@ -838,6 +838,7 @@ export class Project {
   checkRewrite(file: string, fnName: string, rule: string, newText: string): { ok: boolean; reason?: string } {
     const old = this.files.get(file)?.text;
     if (old === undefined) return { ok: false, reason: 'file not loaded' };
+    if (SUBSCRIBER_RULES.includes(rule)) return this.checkSubscriberRewrite(file, rule, old, newText);
     const scratch = new Project(this.parser, { ...this.opts, partialParse: false });
     try {
       const counts = (text: string): ProblemCounts => {
@@ -846,6 +847,31 @@ export class Project {
         return problemCounts(fa, fa?.fn.node);
       };
       return rewriteIsClean(rule, counts(old), counts(newText));
+    } finally {
+      scratch.dispose();
+    }
+  }
+
+  /**
+   * A subscriber fix: the file (with the project's other files, whose callees the walk follows) is analysed before and
+   * after; the rule must report less in that file, no other subscriber rule more, and the parse must not get worse.
+   */
+  private checkSubscriberRewrite(file: string, rule: string, old: string, newText: string): { ok: boolean; reason?: string } {
+    const scratch = new Project(this.parser, { ...this.opts, partialParse: false, settings: { ...this.settings, enabledRules: [...SUBSCRIBER_RULES] } });
+    try {
+      for (const st of this.files.values()) if (st.file !== file && !st.error) scratch.setFile(st.file, st.text);
+      const counts = (text: string): { own: number; other: number; errors: number } => {
+        scratch.setFile(file, text);
+        const r = scratch.analyze([file]);
+        const parsed = scratch.parsedFile(file);
+        return { own: r.findings.filter((f) => f.rule === rule && f.file === file).length, other: r.findings.filter((f) => f.rule !== rule).length, errors: parsed?.tree.rootNode.hasError ? 1 : 0 };
+      };
+      const a = counts(old);
+      const b = counts(newText);
+      if (b.errors > a.errors) return { ok: false, reason: 'the rewrite does not parse' };
+      if (b.other > a.other) return { ok: false, reason: 'the rewrite adds another subscriber problem' };
+      if (b.own >= a.own) return { ok: false, reason: 'the rewrite does not remove the finding' };
+      return { ok: true };
     } finally {
       scratch.dispose();
     }

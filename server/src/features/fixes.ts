@@ -543,6 +543,16 @@ export type FixVerifier = (newText: string, f: Finding) => boolean;
  */
 export function fixesFor(text: string, f: Finding, api: RangeApi, verify?: FixVerifier): FixProposal[] {
   const out: FixProposal[] = [];
+  if (f.rule === 'nonblocking-invalidate-sleeps') {
+    const fix = blockableFix(text, f);
+    if (fix && (!verify || verify(applyEdits(text, fix.edits), f))) out.push(fix);
+    out.push(suppressFix(text, f));
+    return out;
+  }
+  if (f.noFix) {
+    out.push(suppressFix(text, f));
+    return out;
+  }
   const splits = f.fix?.macro ? splitMacroFixes(text, f, api) : [];
   const candidates: Array<() => FixProposal | undefined> = [
     ...splits.map((x) => () => x),
@@ -574,4 +584,33 @@ export function applyEdits(text: string, edits: OffsetEdit[]): string {
   let out = text;
   for (const { e } of sorted) out = out.slice(0, e.start) + e.newText + out.slice(e.end);
   return out;
+}
+
+/**
+ * nonblocking-invalidate-sleeps: the callback tests the range's blockable flag before the statement that leads to the
+ * sleep and bails out (-EAGAIN, or false for an interval notifier); when that statement is the callback's own sleeping
+ * lock, it becomes lock-if-blockable-else-trylock-or-bail. Spelled for the callback's version (blockable, range->blockable,
+ * mmu_notifier_range_blockable(range)). Offered only when the callback is in the finding's file.
+ */
+export function blockableFix(text: string, f: Finding): FixProposal | undefined {
+  const b = f.blockableFix;
+  if (!b || b.file !== f.file || b.offset < 0 || b.offset > text.length) return undefined;
+  const ind = b.indent;
+  const inner = ind + (ind.includes('\t') || !ind ? '\t' : '    ');
+  if (b.lockCall) {
+    const l = b.lockCall;
+    return {
+      title: `Take ${l.arg.replace(/^&/, '')} with ${l.trylock}() when the range is not blockable, and return ${b.bail} if it is busy`,
+      kind: 'quickfix',
+      isPreferred: true,
+      edits: [{ start: l.stmtStart, end: l.stmtEnd, newText: `${ind}if (${b.cond})\n${inner}${l.name}(${l.arg});\n${ind}else if (!${l.trylock}(${l.arg}))\n${inner}return ${b.bail};` }],
+    };
+  }
+  const neg = /^[\w.>-]+$|^\w+\([^()]*\)$/.test(b.cond) ? `!${b.cond}` : `!(${b.cond})`;
+  return {
+    title: `Return ${b.bail} from ${b.callback}() when the range is not blockable (test ${b.cond})`,
+    kind: 'quickfix',
+    isPreferred: true,
+    edits: [{ start: b.offset, end: b.offset, newText: `${ind}if (${neg})\n${inner}return ${b.bail};\n` }],
+  };
 }

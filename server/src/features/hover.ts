@@ -8,6 +8,10 @@ const VERSIONS: Record<string, string> = {
   'unbracketed-change-pte': 'a bug for kernels v3.7 to v6.9 (v3.7 removed the invalidate_page fallback; v6.10 removed change_pte)',
   'notifier-under-ptl': 'a bug wherever the called notifier may sleep: invalidate_range_start/end (blockable) always, invalidate_page v3.7 to v4.12',
   'range-imbalance': 'any version with invalidate ranges',
+  'nonblocking-invalidate-sleeps': 'a bug from v4.19 (the blockable flag, 93065ac753e4), for invalidate_range_start and (v5.5 on) interval invalidate callbacks',
+  'atomic-callback-sleeps': 'a bug in change_pte (until v6.9), invalidate_range (v4.0 to v6.5) and arch_invalidate_secondary_tlbs (v6.6 on) callbacks',
+  'interval-sequence': 'interval notifiers, v5.5 on (99cb252f5e68)',
+  'register-under-mmap-lock': 'every version: the registration calls take the mmap lock (mmap_sem before v5.8)',
 };
 
 export function contains(f: Finding, pos: Position): boolean {
@@ -27,6 +31,13 @@ function describeEvent(e: PathEvent): string {
 export type FixNote = (f: Finding) => string | undefined;
 
 export function noFixAdvice(f: Finding): string {
+  if (f.noFix) return `No quick-fix is offered: ${f.noFix.charAt(0).toLowerCase()}${f.noFix.slice(1)}`;
+  if (f.rule === 'nonblocking-invalidate-sleeps') {
+    const b = f.blockableFix;
+    return b && b.file !== f.file
+      ? `No quick-fix is offered here: the test belongs in the callback ${b.callback}() (${b.file.split('/').pop()}): \`if (!${b.cond}) return ${b.bail};\` before the call that leads to this sleep, or pass the flag down and skip the sleep when it is false.`
+      : 'No quick-fix is offered: no rewrite re-analyses clean. Test the blockable flag before the sleep and return -EAGAIN (interval: false), or take the lock with a trylock when the range is not blockable.';
+  }
   if (f.rule === 'unbracketed-change-pte') {
     return 'No quick-fix is offered: no bracket written with the names in scope here re-analyses clean. Bracket by hand as 6bdb913f0a70 did: ' +
       'mmu_notifier_invalidate_range_start() before the page-table lock is taken, mmu_notifier_invalidate_range_end() after every unlock that follows ' +

@@ -5,7 +5,7 @@
 //  - register-under-mmap-lock: a registration that takes the mmap lock, called with it held.
 import { contractOf, blockableTest, DRIVER_LOCK, DRIVER_TRYLOCK, DRIVER_UNLOCK, isMmapLockExpr, REGISTER_TAKES, type CallbackContract } from '../kernel/subscriber';
 import type { KernelModel } from '../kernel/model';
-import { findCallbacks, paramDecls, type CallbackDecl } from './ops';
+import { blankComments, findCallbacks, paramDecls, type CallbackDecl } from './ops';
 import { SleepWalker, type FnRef, type Graph, type SleepSite, type Fact } from './walk';
 import { namedChildren, normExpr, unwrap, type Node } from '../parse/syntax';
 import type { CallOp } from '../dataflow/ops';
@@ -184,11 +184,30 @@ function intervalFindings(view: SubscriberView, callbacks: Array<CallbackDecl & 
   if (!view.model.unknown && view.model.before(5, 5)) return [];
   const out: SubFinding[] = [];
   const invalidates = callbacks.filter((c) => c.kind === 'interval' && c.field === 'invalidate');
+  // The sequence protocol is the driver's choice: radeon, gntdev and hfi1 unmap synchronously in invalidate and never
+  // test read_retry; their invalidates need no set_seq, and a read_begin whose result they drop waits for the
+  // invalidations in progress (gntdev_mmap() says so). The protocol is in use where the driver's directory tests it.
+  const retryDirs = new Set(view.files().filter((f) => /\bmmu_interval_(?:read_retry|check_retry|set_seq)\s*\(/.test(blankComments(f.text))).map((f) => dirOf(f.file)));
+  // An invalidate is in the protocol when it calls set_seq on some path, or when a retry tests a notifier that was
+  // inserted with its ops (same notifier expression: hfi1 has a retried "cover" notifier next to unretried node ones).
+  const inserted = new Map<string, string[]>(); // ops -> notifier expressions
+  const retried = new Set<string>();
+  for (const { text } of view.files()) {
+    const src = blankComments(text);
+    for (const m of src.matchAll(/\bmmu_interval_notifier_insert(?:_locked)?\s*\(\s*([^,]+),[^;]*?,\s*&?\s*(\w+)\s*\)\s*;/g)) {
+      const l = inserted.get(m[2]) ?? [];
+      l.push(normExpr(m[1]));
+      inserted.set(m[2], l);
+    }
+    for (const m of src.matchAll(/\bmmu_interval_(?:read|check)_retry\s*\(\s*([^,]+),/g)) retried.add(normExpr(m[1]));
+  }
   const seen = new Set<string>();
   for (const cb of invalidates) {
     const k = `${cb.ref.file}\0${cb.ref.fn.start}`;
     if (seen.has(k)) continue;
     seen.add(k);
+    const setsSeq = /\bmmu_interval_set_seq\s*\(/.test(blankComments(cb.ref.text.slice(cb.ref.fn.bodyStart, cb.ref.fn.end)));
+    if (!setsSeq && !(inserted.get(cb.ops) ?? []).some((e) => retried.has(e))) continue;
     out.push(...noSetSeq(view, cb));
   }
   for (const { file, text } of view.files()) {
@@ -196,7 +215,7 @@ function intervalFindings(view: SubscriberView, callbacks: Array<CallbackDecl & 
     for (const ref of view.functions(file, (t) => /mmu_interval_(?:read_begin|read_retry|check_retry)\s*\(/.test(t))) {
       view.tick();
       const locksOfInvalidate = invalidates.filter((c) => dirOf(c.ref.file) === dirOf(file)).some((c) => /\b\w*_?lock\w*\s*\(/.test(c.ref.text.slice(c.ref.fn.bodyStart, c.ref.fn.end)));
-      out.push(...mappingPath(view, ref, locksOfInvalidate));
+      out.push(...mappingPath(view, ref, locksOfInvalidate, retryDirs.has(dirOf(file))));
     }
   }
   return out;
@@ -306,13 +325,31 @@ function usesOf(g: Graph, name: string, except: Node): { tested: boolean; retrie
   return { tested, retried, escapes };
 }
 
+/** A sequence kept in a local, or in a field of a local structure (`range.notifier_seq` of a local `struct hmm_range`). */
+function localSeq(g: Graph, lhs: string): boolean {
+  const m = /^([A-Za-z_]\w*)(?:\.[\w.]+)?$/.exec(lhs);
+  return !!m && g.locals.has(m[1]);
+}
+
+/** Is the sequence stored into a structure through a pointer, passed to a function other than a retry, or returned? */
+function seqEscapes(g: Graph, seq: string): boolean {
+  for (const ops of g.ops) {
+    for (const op of ops) {
+      if (op.k === 'assign' && op.rhs && normExpr(op.rhs.text) === seq && op.target !== seq) return true;
+      if (op.k === 'call' && !RETRY.has(op.name) && op.name !== 'mmu_interval_read_begin' && op.args.some((a) => normExpr(a.text) === seq)) return true;
+      if (op.k === 'return' && op.value && normExpr(op.value.text) === seq) return true;
+    }
+  }
+  return false;
+}
+
 function isDiscarded(call: Node): boolean {
   let p = call.parent;
   while (p && (p.type === 'parenthesized_expression' || p.type === 'cast_expression')) p = p.parent;
   return !!p && p.type === 'expression_statement';
 }
 
-function mappingPath(view: SubscriberView, ref: FnRef, invalidateLocks: boolean): SubFinding[] {
+function mappingPath(view: SubscriberView, ref: FnRef, invalidateLocks: boolean, protocol_: boolean): SubFinding[] {
   const g = view.graph(ref);
   const out: SubFinding[] = [];
   const calls: CallOp[] = [];
@@ -326,7 +363,8 @@ function mappingPath(view: SubscriberView, ref: FnRef, invalidateLocks: boolean)
   for (const b of begins) {
     const lhs = b.lhs;
     if (isDiscarded(b.node)) {
-      out.push({ ...base, variant: 'no-retry', node: b.node, path: [entry, ev(b, 'sequence thrown away')], message: `the sequence mmu_interval_read_begin() returns is thrown away in ${ref.fn.name}()`, detail: protocol, noFix: 'Keep the sequence and test mmu_interval_read_retry() with it under the driver lock before the device is programmed.' });
+      // Without the protocol, a dropped sequence is the wait for invalidations in progress (mmu_interval_read_begin() sleeps until they end).
+      if (protocol_) out.push({ ...base, variant: 'no-retry', node: b.node, path: [entry, ev(b, 'sequence thrown away')], message: `the sequence mmu_interval_read_begin() returns is thrown away in ${ref.fn.name}()`, detail: protocol, noFix: 'Keep the sequence and test mmu_interval_read_retry() with it under the driver lock before the device is programmed.' });
       continue;
     }
     if (!lhs || !/^[A-Za-z_]\w*$/.test(lhs) || !g.locals.has(lhs)) continue; // stored in a structure: checked where it is used
@@ -348,9 +386,11 @@ function mappingPath(view: SubscriberView, ref: FnRef, invalidateLocks: boolean)
       }
     }
   }
-  // A whole mapping path in one function: the retry must run under a lock (the invalidate callback's).
-  if (begins.length && retries.length && invalidateLocks) {
-    const unlocked = retryWithoutLock(view, ref, g);
+  // A whole mapping path in one function (the sequence stays in it): the retry that decides must run under a lock.
+  // A sequence stored in a structure is tested again elsewhere (i915 re-checks it under its notifier lock at submit).
+  const kept = begins.map((b) => b.lhs).filter((l): l is string => !!l && localSeq(g, l) && !seqEscapes(g, l));
+  if (kept.length && retries.length && invalidateLocks) {
+    const unlocked = retryWithoutLock(view, ref, g, kept);
     if (unlocked) {
       out.push({ ...base, variant: 'retry-unlocked', node: unlocked.op.node, path: unlocked.path, message: `${unlocked.op.name}() is tested without the driver lock in ${ref.fn.name}()`, detail: `${protocol} Tested without the lock, the check can pass and an invalidation can run before the device is programmed.`, noFix: 'Take the lock that the invalidate callback takes before the test, and hold it until the device is programmed.' });
     }
@@ -359,7 +399,7 @@ function mappingPath(view: SubscriberView, ref: FnRef, invalidateLocks: boolean)
 }
 
 /** A retry call reached with no lock held (lock depth tracked along paths, capped at 2). */
-function retryWithoutLock(view: SubscriberView, ref: FnRef, g: Graph): { op: CallOp; path: PathEvent[] } | undefined {
+function retryWithoutLock(view: SubscriberView, ref: FnRef, g: Graph, seqs: string[]): { op: CallOp; path: PathEvent[] } | undefined {
   const nodes = g.cfg.nodes;
   const parent = new Int32Array(nodes.length * 3).fill(-2);
   const start = g.cfg.entry * 3;
@@ -373,7 +413,7 @@ function retryWithoutLock(view: SubscriberView, ref: FnRef, g: Graph): { op: Cal
     let trylock: CallOp | undefined;
     for (const op of g.ops[id]) {
       if (op.k !== 'call') continue;
-      if (op.name === 'mmu_interval_read_retry' && depth === 0) {
+      if (op.name === 'mmu_interval_read_retry' && depth === 0 && op.args.some((a) => seqs.includes(normExpr(a.text)))) {
         const path = pathTo(ref, g, parent, sid, 3);
         const p = op.node.startPosition;
         path.push({ event: 'call', file: ref.file, line: p.row + 1, column: p.column + 1, callee: op.name, detail: 'tested with no driver lock held' });

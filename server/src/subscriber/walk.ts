@@ -34,7 +34,7 @@ export interface WalkHost {
 }
 
 /** What a parameter is known to hold: the blockable flag (or a value that carries it), or a constant. */
-export type Fact = 'carrier' | 'true' | 'false';
+export type Fact = 'carrier' | 'true' | 'false' | `fn:${string}`;
 /** 0: not known (may be non-blockable), 1: blockable (tested true), 2: known non-blockable (or an atomic callback). */
 export type Status = 0 | 1 | 2;
 
@@ -105,6 +105,8 @@ interface Ctx {
   g: Graph;
   facts: Map<string, Fact>;
   carriers: Set<string>;
+  /** Locals that keep their initial value on every path the walk can take ('empty' list head, or 'zero'). */
+  frozen?: Map<string, 'empty' | 'zero'>;
 }
 
 export class SleepWalker {
@@ -132,7 +134,19 @@ export class SleepWalker {
   private walk(ref: FnRef, facts: Map<string, Fact>, status: Status, depth: number): SleepSite[] {
     const g = this.host.graph(ref);
     const ctx: Ctx = { ref, g, facts, carriers: localCarriers(g, facts) };
+    const first = this.explore(ctx, status, depth);
+    // Locals that only change where the flag is known true (i915 queues work in the loop after its blockable test, then
+    // flushes "if the list is not empty"): on the other paths they keep their initial value, and tests of them decide.
+    const frozen = frozenLocals(g, first.visited);
+    if (!frozen.size) return first.sites;
+    ctx.frozen = frozen;
+    return this.explore(ctx, status, depth).sites;
+  }
+
+  private explore(ctx: Ctx, status: Status, depth: number): { sites: SleepSite[]; visited: Uint8Array } {
+    const { g, ref } = ctx;
     const nodes = g.cfg.nodes;
+    const visited = new Uint8Array(nodes.length);
     const parent = new Int32Array(nodes.length * 3).fill(-2);
     const edgeOf: string[] = new Array(nodes.length * 3);
     const sites = new Map<string, SleepSite>();
@@ -144,6 +158,7 @@ export class SleepWalker {
       const id = (sid / 3) | 0;
       const s = (sid % 3) as Status;
       this.host.tick();
+      visited[id] = 1;
       if (s !== 1) {
         const ops = g.ops[id];
         for (let oi = 0; oi < ops.length; oi++) {
@@ -176,7 +191,7 @@ export class SleepWalker {
         queue.push(nid);
       }
     }
-    return [...sites.values()];
+    return { sites: [...sites.values()], visited };
   }
 
   /** Fields called by the functions this one calls (one level down), and by itself. */
@@ -191,31 +206,42 @@ export class SleepWalker {
     const label = sleepingCall(op.name, op.args.map((a) => a.text));
     if (label) {
       const lockArg = op.args[0] && /lock|down|mmap_/.test(op.name) ? normExpr(op.args[0].text) : undefined;
-      const at = op.node.startPosition;
-      emit([{ key: `${ctx.ref.file}:${at.row + 1}:${at.column + 1}`, file: ctx.ref.file, fn: ctx.ref.fn.name, node: op.node, label, lock: lockArg, path: [], step: op.node, held: [], conds: [] }]);
+      emit([siteAt(ctx, op, label, lockArg)]);
       return;
     }
     if (depth >= this.maxDepth || DRIVER_LOCK.test(op.name) || DRIVER_UNLOCK.test(op.name) || DRIVER_TRYLOCK.test(op.name)) return;
-    const defs = this.host.defs(op.name, ctx.ref.file).slice(0, 6);
+    // A parameter bound to a function at the call site of this function: the call reaches that function.
+    const bound = ctx.facts.get(op.name);
+    const target = bound?.startsWith('fn:') ? bound.slice(3) : op.name;
+    const defs = this.host.defs(target, ctx.ref.file).slice(0, 6);
     for (const def of defs) {
       const g = this.host.graph(def);
       const facts = new Map<string, Fact>();
+      const atSite: string[] = [];
       g.params.forEach((p, i) => {
         const a = op.args[i];
         if (!p || !a) return;
-        const f = argFact(ctx, a);
-        if (f) facts.set(p, f);
-      });
-      emit(this.sleeps(def, facts, s, depth + 1).map((x) => ({ ...x, callee: op.name, path: [callEvent(ctx.ref.file, op), ...x.path.map((e) => ({ ...e, via: e.via ?? op.name }))] })));
-      // Functions passed to this callee, which calls the parameter they land in.
-      op.args.forEach((a, i) => {
         const fname = functionValue(a, ctx);
-        const p = g.params[i];
-        if (!fname || !p || !calledParam(g, p)) return;
+        if (fname && calledParam(g, p)) facts.set(p, `fn:${fname}`);
+        else if (fname && g.calledFields.has(p)) atSite.push(fname); // called as (*p)(...): not bound, taken as called here
+        else {
+          const f = argFact(ctx, a);
+          if (f) facts.set(p, f);
+        }
+      });
+      const found = this.sleeps(def, facts, s, depth + 1);
+      // Core kernel code (mm/, kernel/, lib/) reached from a driver: the driver's call of the API is the sleep.
+      if (found.length && isCore(def.file) && !isCore(ctx.ref.file)) {
+        const inner = found[0];
+        emit([siteAt(ctx, op, target, undefined, `${target}() may sleep (${inner.label} in ${inner.fn}())`)]);
+      } else {
+        emit(found.map((x) => ({ ...x, callee: target, path: [callEvent(ctx.ref.file, op, target === op.name ? undefined : target), ...x.path.map((e) => ({ ...e, via: e.via ?? target }))] })));
+      }
+      for (const fname of atSite) {
         for (const fdef of this.host.defs(fname, ctx.ref.file).slice(0, 4)) {
           emit(this.sleeps(fdef, new Map(), s, depth + 1).map((x) => ({ ...x, callee: fname, path: [callEvent(ctx.ref.file, op, fname), ...x.path.map((e) => ({ ...e, via: e.via ?? fname }))] })));
         }
-      });
+      }
     }
   }
 
@@ -259,6 +285,18 @@ export class SleepWalker {
     if (path.length > MAX_PATH) path = [path[0], ...path.slice(path.length - MAX_PATH + 1)];
     return { ...f, path, step: op.node, held, conds };
   }
+}
+
+const CORE = /\/(?:mm|kernel|lib|block)\/[\w.-]+\.[ch]$/;
+function isCore(file: string): boolean {
+  return CORE.test(file);
+}
+
+function siteAt(ctx: Ctx, op: CallOp, label: string, lock?: string, detail?: string): SleepSite {
+  const at = op.node.startPosition;
+  const site: SleepSite = { key: `${ctx.ref.file}:${at.row + 1}:${at.column + 1}`, file: ctx.ref.file, fn: ctx.ref.fn.name, node: op.node, label, lock, path: [], step: op.node, held: [], conds: [] };
+  if (detail) site.path = [{ ...sleepEvent(site), detail }];
+  return site;
 }
 
 function callEvent(file: string, op: CallOp, target?: string): PathEvent {
@@ -330,7 +368,13 @@ function argFact(ctx: Ctx, a: Node): Fact | undefined {
 
 /** Does the expression evaluate to the blockable flag (truthy when the range is blockable)? */
 function isCarrier(ctx: Ctx, n: Node): boolean {
-  const u = unwrap(n);
+  let u = unwrap(n);
+  // &flag, *(bool *)data: a pointer to the flag, and the flag read through it, carry it.
+  for (let i = 0; i < 4; i++) {
+    if (u.type === 'pointer_expression') u = unwrap(u.childForFieldName('argument') ?? u);
+    else if (u.type === 'cast_expression') u = unwrap(u.childForFieldName('value') ?? u);
+    else break;
+  }
   if (u.text.includes('MMU_NOTIFIER_RANGE_BLOCKABLE') && !/[=!]=|[<>]/.test(u.text.replace(/->/g, '.'))) return true;
   if (u.type === 'call_expression' && calleeName(u) === 'mmu_notifier_range_blockable') return true;
   if (u.type === 'field_expression') {
@@ -383,6 +427,14 @@ function condValue(ctx: Ctx, atom: Node): CondValue | undefined {
     }
   }
   if (isCarrier(ctx, a)) return 'blk';
+  if (ctx.frozen) {
+    if (a.type === 'call_expression' && calleeName(a) === 'list_empty') {
+      const arg = namedChildren(a.childForFieldName('arguments')!)[0];
+      const v = arg ? normExpr(arg.text) : '';
+      if (ctx.frozen.get(v) === 'empty') return 'const-true';
+    }
+    if (a.type === 'identifier' && ctx.frozen.get(a.text) === 'zero') return 'const-false';
+  }
   if (a.type === 'identifier') {
     const f = ctx.facts.get(a.text);
     if (f === 'true') return 'const-true';
@@ -414,4 +466,42 @@ function nextStatus(ctx: Ctx, n: CfgNode, kind: string, s: Status): number {
       return truth ? -1 : s;
   }
   return s;
+}
+
+/**
+ * Locals with a known initial value (LIST_HEAD(x), `T x = 0/false/NULL`) none of whose changes (assignments, `&x`
+ * passed to a call) is at a node the first walk visited.
+ */
+function frozenLocals(g: Graph, visited: Uint8Array): Map<string, 'empty' | 'zero'> {
+  const init = new Map<string, { val: 'empty' | 'zero'; node: number }>();
+  const bad = new Set<string>();
+  g.ops.forEach((ops, id) => {
+    for (const o of ops) {
+      if (o.k === 'call' && o.name === 'LIST_HEAD' && o.args.length === 1 && /^\w+$/.test(o.args[0].text)) {
+        if (init.has(o.args[0].text)) bad.add(o.args[0].text);
+        init.set(o.args[0].text, { val: 'empty', node: id });
+      } else if (o.k === 'assign' && o.op === '=' && o.rhs && /^(?:0|false|NULL)$/.test(o.rhs.text) && g.cfg.nodes[id].syntax?.type === 'declaration') {
+        if (init.has(o.target)) bad.add(o.target);
+        init.set(o.target, { val: 'zero', node: id });
+      }
+    }
+  });
+  if (!init.size) return new Map();
+  const out = new Map<string, 'empty' | 'zero'>();
+  for (const [name, { val, node }] of init) {
+    if (bad.has(name)) continue;
+    const re = new RegExp(`&\\s*${name}\\b`);
+    let changedWhereVisited = false;
+    g.ops.forEach((ops, id) => {
+      if (id === node || !visited[id]) return;
+      for (const o of ops) {
+        if (o.k === 'assign' && (o.target === name || o.target.startsWith(`${name}.`))) changedWhereVisited = true;
+        if (o.k === 'call' && o.args.some((a) => re.test(a.text))) changedWhereVisited = o.name !== 'list_empty' || changedWhereVisited;
+      }
+    });
+    if (!changedWhereVisited) out.set(name, val);
+  }
+  // Only worth a second walk when a condition tests one of them.
+  for (const name of [...out.keys()]) if (!g.cfg.nodes.some((n) => n.kind === 'cond' && n.syntax && new RegExp(`\\b${name}\\b`).test(n.syntax.text))) out.delete(name);
+  return out;
 }
