@@ -644,7 +644,9 @@ export class Project {
     let frontier: Array<{ file: FileState; fn: FunctionInfo }> = [];
     // The notifier API's own definitions (mmu_notifier.h, mm/mmu_notifier.c) implement the model: not audited.
     const isApi = (name: string): boolean => !!(this.model.notifier(name) || this.model.lockHelper(name) || this.model.unlockHelper(name));
-    for (const defs of idx.values()) for (const d of defs) if (d.file.roots && !isApi(d.fn.name) && this.metaOf(d.file, d.fn).root) frontier.push(d);
+    // Only the subscriber rules enabled (a subscriber fix being checked): the mm side has nothing to report.
+    const mmSide = this.settings.enabledRules.some((r) => !SUBSCRIBER_RULES.includes(r));
+    if (mmSide) for (const defs of idx.values()) for (const d of defs) if (d.file.roots && !isApi(d.fn.name) && this.metaOf(d.file, d.fn).root) frontier.push(d);
     for (let round = 0; frontier.length && round < 12; round++) {
       const newEscapes: string[] = [];
       for (const d of frontier) {
@@ -859,7 +861,9 @@ export class Project {
   private checkSubscriberRewrite(file: string, rule: string, old: string, newText: string): { ok: boolean; reason?: string } {
     const scratch = new Project(this.parser, { ...this.opts, partialParse: false, settings: { ...this.settings, enabledRules: [...SUBSCRIBER_RULES] } });
     try {
-      for (const st of this.files.values()) if (st.file !== file && !st.error) scratch.setFile(st.file, st.text);
+      // The callees the walk follows from the rewritten file: those of its directory.
+      const dir = file.slice(0, file.lastIndexOf('/') + 1);
+      for (const st of this.files.values()) if (st.file !== file && !st.error && st.file.startsWith(dir) && !st.file.slice(dir.length).includes('/')) scratch.setFile(st.file, st.text);
       const counts = (text: string): { own: number; other: number; errors: number } => {
         scratch.setFile(file, text);
         const r = scratch.analyze([file]);

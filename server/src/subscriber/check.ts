@@ -124,7 +124,7 @@ function sleepFindings(view: SubscriberView, walker: SleepWalker, cb: CallbackDe
       ],
     };
     if (c.contract === 'nonblocking') {
-      const fix = blockableFixFor(cb, s, test!);
+      const fix = blockableFixFor(cb, s, test!, sites.length === 1);
       if ('offset' in fix) f.blockableFix = fix;
       else f.noFix = fix.why;
     } else f.noFix = 'An atomic callback must not sleep at all: the sleeping work has to move out of the callback (to invalidate_range_start/end or a worker), which is a design change, not a one-line fix.';
@@ -141,7 +141,7 @@ function cap(s: string): string {
  * hoisted above driver locks still held there; refused when a statement before it has effects a bail-out would leave
  * half done (a counter or field updated, a lock taken that the bail-out would not release).
  */
-function blockableFixFor(cb: CallbackDecl & { ref: FnRef }, s: SleepSite, test: { cond: string; bail: string }): BlockableFix | { why: string } {
+function blockableFixFor(cb: CallbackDecl & { ref: FnRef }, s: SleepSite, test: { cond: string; bail: string }, onlySleep: boolean): BlockableFix | { why: string } {
   const body = cb.ref.fn.body;
   const stmts = namedChildren(body).filter((n) => n.type !== 'comment' && n.type !== '{' && n.type !== '}');
   const top = (n: Node): Node | undefined => stmts.find((t) => t.startIndex <= n.startIndex && n.endIndex <= t.endIndex);
@@ -163,8 +163,9 @@ function blockableFixFor(cb: CallbackDecl & { ref: FnRef }, s: SleepSite, test: 
   const lineStart = text.lastIndexOf('\n', target.startIndex - 1) + 1;
   const indent = /^[ \t]*/.exec(text.slice(lineStart))![0];
   const fix: BlockableFix = { file: cb.ref.file, callback: cb.ref.fn.name, offset: lineStart, indent, cond: test.cond, bail: test.bail };
-  // The sleep is the callback's own lock call: blockable ? lock : trylock-or-bail.
-  if (s.fn === cb.ref.fn.name && s.node === s.step && target.type === 'expression_statement' && unwrap(namedChildren(target)[0] ?? target).startIndex === s.node.startIndex) {
+  // The sleep is the callback's own lock call, and its only one: blockable ? lock : trylock-or-bail. (With more sleeps
+  // after it, one bail-out before the lock fixes them all.)
+  if (onlySleep && s.fn === cb.ref.fn.name && s.node === s.step && target.type === 'expression_statement' && unwrap(namedChildren(target)[0] ?? target).startIndex === s.node.startIndex) {
     const call = s.node;
     const name = call.childForFieldName('function')?.text ?? '';
     const trylock = ({ mutex_lock: 'mutex_trylock', down_read: 'down_read_trylock', down_write: 'down_write_trylock' } as Record<string, string>)[name];
