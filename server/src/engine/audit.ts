@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { CParser } from '../parse/parser';
 import { Project } from './project';
+import { SUBSCRIBER_RULES } from './subscribers';
 import { collectFiles, mentionsLock, readSource, type FileProblem } from './files';
 import { scanFile, type ScanOutcome } from './scan';
 export type { ScanOutcome };
@@ -65,38 +66,38 @@ async function scanAll(files: string[], opts: AuditOptions, extraNames: string[]
   const lockNames = [...opts.settings.lockHelpers.map((h) => h.name), ...opts.settings.unlockHelpers.map((h) => h.name)];
   const neighbours = scanNeighbours(files, first, max, lockNames);
   for (const o of neighbours) onFile(o);
-  const callees = scanSubscriberNeighbours(files, first.concat(neighbours), max);
+  const callees = opts.settings.enabledRules.some((r) => SUBSCRIBER_RULES.includes(r)) ? scanSubscriberNeighbours(files, first.concat(neighbours), max) : [];
   for (const o of callees) onFile(o);
   return first.concat(neighbours, callees);
 }
 
-/** Path components too common to tie a driver to its callees' directories. */
-const GENERIC_DIRS = new Set(['core', 'common', 'lib', 'kernel', 'mm', 'drivers', 'arch', 'include', 'linux', 'src', 'base', 'misc', 'gpu', 'drm', 'virt', 'uapi', 'asm']);
 const NOT_KERNEL = /(?:^|\/)(?:tools|Documentation|samples|scripts)\//;
 
 /**
- * Files where the callees of subscriber callbacks live: for a file with notifier ops, the C files of its directory,
- * of its parent, and of every directory named like it (virt/kvm's callbacks call into arch/{x86,arm64,...}/kvm).
+ * Files where the callees of subscriber callbacks live: for a file with notifier ops, the C files of its directory and
+ * of its parent, and, for the hooks that every architecture implements (virt/kvm's callbacks call into
+ * arch/{x86,arm64,...}/kvm), the arch/<arch>/<name> trees of the same name.
  */
 function scanSubscriberNeighbours(files: string[], scanned: ScanOutcome[], maxSize: number): ScanOutcome[] {
   const taken = new Set(scanned.filter((s) => s.text !== undefined).map((s) => s.file));
   const leaves = new Set<string>();
   const dirs = new Set<string>();
   for (const s of scanned) {
-    if (s.text === undefined || !/notifier_ops\b/.test(s.text) || NOT_KERNEL.test(s.file)) continue;
+    if (s.text === undefined || !s.file.endsWith('.c') || !/\bmmu_(?:interval_)?notifier_ops\b/.test(s.text) || NOT_KERNEL.test(s.file)) continue;
     const d = dirname(s.file);
     dirs.add(d);
     dirs.add(dirname(d));
-    const leaf = d.slice(d.lastIndexOf('/') + 1);
-    if (leaf && !GENERIC_DIRS.has(leaf)) leaves.add(leaf);
+    const m = /\/(?:virt|arch\/[\w-]+)\/([\w-]+)$/.exec(d);
+    if (m) leaves.add(m[1]);
   }
+  const family = leaves.size ? new RegExp(`/arch/[\\w-]+/(?:${[...leaves].join('|')})(?:/|$)|/virt/(?:${[...leaves].join('|')})(?:/|$)`) : undefined;
   if (!dirs.size) return [];
   const out: ScanOutcome[] = [];
   let bytes = 0;
   for (const f of files) {
     if (taken.has(f) || NOT_KERNEL.test(f) || !/\.[ch]$/.test(f)) continue;
     const d = dirname(f);
-    if (!dirs.has(d) && !d.split('/').some((c) => leaves.has(c))) continue;
+    if (!dirs.has(d) && !family?.test(d)) continue;
     let buf: Buffer;
     try {
       buf = readFileSync(f);

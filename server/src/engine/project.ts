@@ -254,7 +254,7 @@ export class Project {
   /** Files the subscriber rules look at (they mention notifier ops, interval notifiers or a registration). */
   subscriberFiles(): Array<{ file: string; text: string }> {
     return this.sortedFiles()
-      .filter((st) => !st.error && /notifier_ops|mmu_interval_|mmu_notifier_register|mmu_notifier_get/.test(st.text))
+      .filter((st) => !st.error && /mmu_(?:interval_)?notifier_ops|mmu_interval_|mmu_notifier_register|mmu_notifier_get/.test(st.text))
       .map((st) => ({ file: st.file, text: st.text }));
   }
 

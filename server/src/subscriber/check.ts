@@ -185,10 +185,6 @@ function intervalFindings(view: SubscriberView, callbacks: Array<CallbackDecl & 
   if (!view.model.unknown && view.model.before(5, 5)) return [];
   const out: SubFinding[] = [];
   const invalidates = callbacks.filter((c) => c.kind === 'interval' && c.field === 'invalidate');
-  // The sequence protocol is the driver's choice: radeon, gntdev and hfi1 unmap synchronously in invalidate and never
-  // test read_retry; their invalidates need no set_seq, and a read_begin whose result they drop waits for the
-  // invalidations in progress (gntdev_mmap() says so). The protocol is in use where the driver's directory tests it.
-  const retryDirs = new Set(view.files().filter((f) => /\bmmu_interval_(?:read_retry|check_retry|set_seq)\s*\(/.test(blankComments(f.text))).map((f) => dirOf(f.file)));
   // An invalidate is in the protocol when it calls set_seq on some path, or when a retry tests a notifier that was
   // inserted with its ops (same notifier expression: hfi1 has a retried "cover" notifier next to unretried node ones).
   const inserted = new Map<string, string[]>(); // ops -> notifier expressions
@@ -216,7 +212,7 @@ function intervalFindings(view: SubscriberView, callbacks: Array<CallbackDecl & 
     for (const ref of view.functions(file, (t) => /mmu_interval_(?:read_begin|read_retry|check_retry)\s*\(/.test(t))) {
       view.tick();
       const locksOfInvalidate = invalidates.filter((c) => dirOf(c.ref.file) === dirOf(file)).some((c) => /\b\w*_?lock\w*\s*\(/.test(c.ref.text.slice(c.ref.fn.bodyStart, c.ref.fn.end)));
-      out.push(...mappingPath(view, ref, locksOfInvalidate, retryDirs.has(dirOf(file))));
+      out.push(...mappingPath(view, ref, locksOfInvalidate));
     }
   }
   return out;
@@ -350,7 +346,7 @@ function isDiscarded(call: Node): boolean {
   return !!p && p.type === 'expression_statement';
 }
 
-function mappingPath(view: SubscriberView, ref: FnRef, invalidateLocks: boolean, protocol_: boolean): SubFinding[] {
+function mappingPath(view: SubscriberView, ref: FnRef, invalidateLocks: boolean): SubFinding[] {
   const g = view.graph(ref);
   const out: SubFinding[] = [];
   const calls: CallOp[] = [];
@@ -365,7 +361,9 @@ function mappingPath(view: SubscriberView, ref: FnRef, invalidateLocks: boolean,
     const lhs = b.lhs;
     if (isDiscarded(b.node)) {
       // Without the protocol, a dropped sequence is the wait for invalidations in progress (mmu_interval_read_begin() sleeps until they end).
-      if (protocol_) out.push({ ...base, variant: 'no-retry', node: b.node, path: [entry, ev(b, 'sequence thrown away')], message: `the sequence mmu_interval_read_begin() returns is thrown away in ${ref.fn.name}()`, detail: protocol, noFix: 'Keep the sequence and test mmu_interval_read_retry() with it under the driver lock before the device is programmed.' });
+      // Drivers drop it on purpose to wait for the invalidations in progress (gntdev_mmap(), xe's unbind_op_prepare(),
+      // radeon and hfi1 say so): a hint, not an error.
+      out.push({ ...base, variant: 'no-retry', severity: 'hint', node: b.node, path: [entry, ev(b, 'sequence thrown away')], message: `the sequence mmu_interval_read_begin() returns is dropped in ${ref.fn.name}(): a wait for the invalidations in progress, not a mapping protocol`, detail: `${protocol} Dropping the sequence is the idiom for waiting until invalidations in progress end (mmu_interval_read_begin() sleeps until then); it is a bug only when the code goes on to program the device from pages it looked up before, trusting that no invalidation ran.`, noFix: 'If this is the start of a mapping path, keep the sequence and test mmu_interval_read_retry() with it under the driver lock before the device is programmed.' });
       continue;
     }
     if (!lhs || !/^[A-Za-z_]\w*$/.test(lhs) || !g.locals.has(lhs)) continue; // stored in a structure: checked where it is used
