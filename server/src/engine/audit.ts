@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { CParser } from '../parse/parser';
 import { Project } from './project';
 import { SUBSCRIBER_RULES } from './subscribers';
-import { collectFiles, mentionsLock, readSource, type FileProblem } from './files';
+import { collectFiles, mentionsLock, OPS_RE, readSource, subscriberNeighbours, type FileProblem } from './files';
 import { scanFile, type ScanOutcome } from './scan';
 export type { ScanOutcome };
 import { dirname } from 'node:path';
@@ -71,33 +71,15 @@ async function scanAll(files: string[], opts: AuditOptions, extraNames: string[]
   return first.concat(neighbours, callees);
 }
 
-const NOT_KERNEL = /(?:^|\/)(?:tools|Documentation|samples|scripts)\//;
-
-/**
- * Files where the callees of subscriber callbacks live: for a file with notifier ops, the C files of its directory and
- * of its parent, and, for the hooks that every architecture implements (virt/kvm's callbacks call into
- * arch/{x86,arm64,...}/kvm), the arch/<arch>/<name> trees of the same name.
- */
+/** Files where the callees of the subscriber callbacks in the scanned files live (see subscriberNeighbours). */
 function scanSubscriberNeighbours(files: string[], scanned: ScanOutcome[], maxSize: number): ScanOutcome[] {
   const taken = new Set(scanned.filter((s) => s.text !== undefined).map((s) => s.file));
-  const leaves = new Set<string>();
-  const dirs = new Set<string>();
-  for (const s of scanned) {
-    if (s.text === undefined || !s.file.endsWith('.c') || !/\bmmu_(?:interval_)?notifier_ops\b/.test(s.text) || NOT_KERNEL.test(s.file)) continue;
-    const d = dirname(s.file);
-    dirs.add(d);
-    dirs.add(dirname(d));
-    const m = /\/(?:virt|arch\/[\w-]+)\/([\w-]+)$/.exec(d);
-    if (m) leaves.add(m[1]);
-  }
-  const family = leaves.size ? new RegExp(`/arch/[\\w-]+/(?:${[...leaves].join('|')})(?:/|$)|/virt/(?:${[...leaves].join('|')})(?:/|$)`) : undefined;
-  if (!dirs.size) return [];
+  const wanted = subscriberNeighbours(scanned.filter((s) => s.text !== undefined && OPS_RE.test(s.text)).map((s) => s.file));
+  if (!wanted) return [];
   const out: ScanOutcome[] = [];
   let bytes = 0;
   for (const f of files) {
-    if (taken.has(f) || NOT_KERNEL.test(f) || !/\.[ch]$/.test(f)) continue;
-    const d = dirname(f);
-    if (!dirs.has(d) && !family?.test(d)) continue;
+    if (taken.has(f) || !wanted(f)) continue;
     let buf: Buffer;
     try {
       buf = readFileSync(f);

@@ -220,3 +220,33 @@ export function quickScan(b: Buffer, extraNames: string[]): { roots: boolean; lo
   const roots = mentionsNotifier(b, extra) && ROOT_RE.test(b.toString('latin1'));
   return { roots, lockish: roots || mentionsLock(b, extra) };
 }
+
+/** A file that defines notifier ops (a subscriber). */
+export const OPS_RE = /\bmmu_(?:interval_)?notifier_ops\b/;
+const NOT_KERNEL = /(?:^|\/)(?:tools|Documentation|samples|scripts)\//;
+
+/**
+ * Where the callees of subscriber callbacks live, given the files that define ops: the C files of each one's directory
+ * and of its parent, and, for the hooks every architecture implements (virt/kvm's callbacks call into
+ * arch/{x86,arm64,...}/kvm), the arch/<arch>/<name> trees of the same name. Undefined when there is no subscriber.
+ */
+export function subscriberNeighbours(opsFiles: string[]): ((file: string) => boolean) | undefined {
+  const leaves = new Set<string>();
+  const dirs = new Set<string>();
+  for (const f of opsFiles) {
+    if (!f.endsWith('.c') || NOT_KERNEL.test(f)) continue;
+    const d = dirOf(f);
+    dirs.add(d);
+    dirs.add(dirOf(d));
+    const m = /\/(?:virt|arch\/[\w-]+)\/([\w-]+)$/.exec(d);
+    if (m) leaves.add(m[1]);
+  }
+  if (!dirs.size) return undefined;
+  const family = leaves.size ? new RegExp(`/arch/[\\w-]+/(?:${[...leaves].join('|')})(?:/|$)|/virt/(?:${[...leaves].join('|')})(?:/|$)`) : undefined;
+  return (file) => /\.[ch]$/.test(file) && !NOT_KERNEL.test(file) && (dirs.has(dirOf(file)) || !!family?.test(dirOf(file)));
+}
+
+function dirOf(f: string): string {
+  const i = f.lastIndexOf('/');
+  return i < 0 ? '' : f.slice(0, i);
+}

@@ -1,6 +1,7 @@
 // Workspace scan: the C files of the workspace folders that pass the pre-filter enter the project (disk text), with progress.
 import { readFileSync, statSync } from 'node:fs';
-import { collectFiles, quickScan, readSource } from '../engine/files';
+import { collectFiles, OPS_RE, quickScan, readSource, subscriberNeighbours } from '../engine/files';
+import { SUBSCRIBER_RULES } from '../engine/subscribers';
 import type { AuditService } from './service';
 
 export interface ScanProgress {
@@ -53,6 +54,27 @@ export async function scanWorkspace(svc: AuditService, progress?: ScanProgress):
     if (i % 25 === 24) {
       progress?.report(Math.round(((i + 1) / files.length) * 100), `${i + 1}/${files.length} files`);
       await new Promise((res) => setImmediate(res));
+    }
+  }
+  // The callees of the subscriber callbacks (a driver's directory, arch/*/kvm for virt/kvm): they may mention no
+  // notifier at all, so the pre-filter dropped them.
+  const opsFiles = [...scannedFiles].filter((f) => f.endsWith('.c') && OPS_RE.test(svc.project.getText(f) ?? ''));
+  const wanted = opsFiles.length && svc.settings.enabledRules.some((r) => SUBSCRIBER_RULES.includes(r)) ? subscriberNeighbours(opsFiles) : undefined;
+  if (wanted) {
+    for (const file of files) {
+      if (scannedFiles.has(file) || !wanted(file) || svc.isExcluded(file)) continue;
+      let buf: Buffer;
+      try {
+        if (statSync(file).size > svc.settings.maxFileSize) continue;
+        buf = readFileSync(file);
+      } catch {
+        continue;
+      }
+      const r = readSource(file, svc.settings.maxFileSize, buf);
+      if (r.text === undefined) continue;
+      svc.setDiskFile(file, r.text);
+      scannedFiles.add(file);
+      added++;
     }
   }
   for (const f of [...scannedFiles]) {
