@@ -7,8 +7,9 @@
 //      RSS, phases (walk/scan/analyze), --jobs 1 and --jobs 2;
 //   3. spatch (Debian's coccinelle) with bench/cocci/*.cocci, one run per rule, on the same three targets; ours vs
 //      spatch ratios and report counts; the agreement of both tools on test/fixtures/rules;
-//   4. bench/simulator.mjs, bench/lsp-latency.mjs and bench/pathological.mjs (generated functions against the
-//      per-function budget and RSS), run as children, their output included;
+//   4. bench/simulator.mjs, bench/lsp-latency.mjs, bench/pathological.mjs (generated functions against the
+//      per-function budget and RSS) and bench/subscriber.mjs (all rules against the mm side alone on the whole 6.1
+//      tree), run as children, their output included;
 //   5. our CLI on linux-source-6.12 (mm/ and whole tree);
 //   6. when $NOTIFIER_AUDIT_TREES or /work/trees exists: scripts/real-trees.mjs on those whole kernel trees (findings
 //      against the judgement files test/real-trees/*.json) and spatch's matches per rule on each tree.
@@ -550,6 +551,8 @@ async function main() {
     extras.push(await extraBench('lsp-latency.mjs'));
     log('bench/pathological.mjs');
     extras.push(await extraBench('pathological.mjs'));
+    log('bench/subscriber.mjs');
+    extras.push(await extraBench('subscriber.mjs'));
   }
 
   log(`real kernel trees (${REAL_TREES})`);
