@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { normalizeSettings } from '../config';
 import { audit } from '../engine/audit';
 import { findKernelTree } from '../kernel/version';
+import { dirname } from 'node:path';
 import { simulateFinding, renderTraceText } from '../../../simulator/src/index';
 
 export async function runSimulateCommand(argv: string[], err: (m: string) => void): Promise<number> {
@@ -35,7 +36,13 @@ export async function runSimulateCommand(argv: string[], err: (m: string) => voi
   // The file's whole tree is analysed, as the tree run does: a finding can depend on callers and callees in other
   // files (where an unbracketed change is reported, a lock a helper returns held).
   const tree = findKernelTree(file);
-  const r = await audit([tree?.root ?? file], { settings: normalizeSettings(undefined).settings, kernelVersion, jobs: tree ? 2 : 1 });
+  let r = await audit([tree?.root ?? file], { settings: normalizeSettings(undefined).settings, kernelVersion, jobs: tree ? 2 : 1 });
+  // Outside a kernel tree, a finding that needs the files next to it (a driver's callback in one file, the sleep in
+  // another) is found by analysing the file's directory.
+  if (!tree && !r.findings.some((f) => f.file === file && f.line === line) && !(r.errors.length && r.fatal)) {
+    const dir = await audit([dirname(file)], { settings: normalizeSettings(undefined).settings, kernelVersion, jobs: 1 });
+    if (dir.findings.some((f) => f.file === file && f.line === line)) r = dir;
+  }
   if (r.errors.length && r.fatal) {
     for (const e of r.errors) err(`notifier-audit simulate: ${e.file}: ${e.message}`);
     return 2;

@@ -413,8 +413,8 @@ function retryWithoutLock(view: SubscriberView, ref: FnRef, g: Graph, seqs: stri
     for (const op of g.ops[id]) {
       if (op.k !== 'call') continue;
       if (op.name === 'mmu_interval_read_retry' && depth === 0 && op.args.some((a) => seqs.includes(normExpr(a.text)))) {
-        const path = pathTo(ref, g, parent, sid, 3);
         const p = op.node.startPosition;
+        const path = pathTo(ref, g, parent, sid, 3).filter((e) => !(e.event === 'call' && e.line === p.row + 1 && e.column === p.column + 1));
         path.push({ event: 'call', file: ref.file, line: p.row + 1, column: p.column + 1, callee: op.name, detail: 'tested with no driver lock held' });
         return { op, path };
       }
@@ -501,8 +501,9 @@ function registerUnderLock(view: SubscriberView, ref: FnRef, takes: Map<string, 
     for (const op of g.ops[id]) {
       if (op.k !== 'call') continue;
       if (held && takes.has(op.name) && op.name !== ref.fn.name) {
-        const path = pathTo(ref, g, parent, sid, 2);
         const p = op.node.startPosition;
+        // The path's last node holds the registration itself: it is added once, below, with what it does.
+        const path = pathTo(ref, g, parent, sid, 2).filter((e) => !(e.event === 'call' && e.line === p.row + 1 && e.column === p.column + 1));
         path.push({ event: 'call', file: ref.file, line: p.row + 1, column: p.column + 1, callee: op.name, detail: `${takes.get(op.name)}() takes the mmap lock` });
         const first = path.find((e) => e.event === 'lock' && /mmap/.test(`${e.lock} ${e.detail}`));
         return { op, path: path.map((e) => (e.event === 'lock' && /mmap/.test(`${e.lock} ${e.detail}`) ? { ...e, lock: 'mm->mmap_lock' } : e)), lockAt: first ? { file: first.file, line: first.line, column: first.column } : lockAt.get(id) ?? { file: ref.file, line: ref.fn.line, column: 1 } };
