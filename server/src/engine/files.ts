@@ -196,7 +196,7 @@ const NOTIF = Buffer.from('notif');
 const NOTIF_16LE = Buffer.from('notif', 'utf16le');
 const NOTIF_16BE = Buffer.from('\0n\0o\0t\0i\0f', 'latin1');
 /** Files worth parsing mention a notifier API name or a *_notify macro (version-independent superset of the model). */
-export const ROOT_RE = /mmu_notifier_|mmu_interval_|(?:set_pte_at|flush|young|get_and_clear)_notify\b/;
+export const ROOT_RE = /mmu_notifier_|mmu_interval_|hmm_mirror_ops|(?:set_pte_at|flush|young|get_and_clear)_notify\b/;
 const LOCK_NEEDLES = ['pte_offset_map_lock', 'page_table_lock', '_lockptr', 'huge_pte_lock', 'pmd_lock', 'pud_lock', 'page_vma_mapped_walk',
   'get_locked_pte', 'trans_huge_lock', 'follow_pte', 'page_check_address'].map((n) => Buffer.from(n));
 
@@ -222,7 +222,7 @@ export function quickScan(b: Buffer, extraNames: string[]): { roots: boolean; lo
 }
 
 /** A file that defines notifier ops (a subscriber). */
-export const OPS_RE = /\bmmu_(?:interval_)?notifier_ops\b/;
+export const OPS_RE = /\bmmu_(?:interval_)?notifier_ops\b|\bhmm_mirror_ops\b/;
 const NOT_KERNEL = /(?:^|\/)(?:tools|Documentation|samples|scripts)\//;
 
 /**

@@ -9,8 +9,9 @@ import { KernelModel } from '../kernel/model';
 import { RULES } from '../rules';
 import { publicPath } from '../rules/types';
 import { computeFixHint } from './fixhint';
-import { findSuppression } from './suppress';
-import { PtePlacement, type PteCall } from './placement';
+import { FindingCollector } from './report';
+import { rebase, type FnResult } from './results';
+import { PtePlacement } from './placement';
 import { problemCounts, rewriteIsClean, type ProblemCounts } from './verify';
 import type { Settings } from '../config';
 import type { FileError, Finding, IncompleteInfo, KernelVersion } from './types';
@@ -97,22 +98,6 @@ class LazyMeta implements FnMeta {
   }
 }
 
-interface FnResult {
-  name: string;
-  file: string;
-  line: number;
-  /** Offset of the definition when analysed (rebasing moves everything by the difference). */
-  start: number;
-  end: number;
-  summary: Summary;
-  findings: Array<{ f: Finding; defer: boolean; pte?: { viaKey?: string }; downgrade?: boolean }>;
-  /** Calls of functions that change a PTE unbracketed, for the placement of those findings. */
-  pteCalls: PteCall[];
-  incomplete?: string;
-  deps: Map<string, string>;
-  used: string[];
-  ms: number;
-}
 
 export interface ProjectResult {
   findings: Finding[];
@@ -219,7 +204,7 @@ export class Project {
       const m = new Map<string, FileState[]>();
       for (const st of this.sortedFiles()) {
         if (st.error) continue;
-        for (const d of st.text.matchAll(/^[A-Za-z_][^\n;=(]*?\b([A-Za-z_]\w*)\s*\(/gm)) {
+        for (const d of st.text.matchAll(/^(?:[A-Za-z_][^\n;=(]*?\b)?([A-Za-z_]\w*)\s*\(/gm)) {
           let l = m.get(d[1]);
           if (!l) m.set(d[1], (l = []));
           if (l[l.length - 1] !== st) l.push(st);
@@ -254,7 +239,7 @@ export class Project {
   /** Files the subscriber rules look at (they mention notifier ops, interval notifiers or a registration). */
   subscriberFiles(): Array<{ file: string; text: string }> {
     return this.sortedFiles()
-      .filter((st) => !st.error && /mmu_(?:interval_)?notifier_ops|mmu_interval_|mmu_notifier_register|mmu_notifier_get/.test(st.text))
+      .filter((st) => !st.error && /mmu_(?:interval_)?notifier_ops|hmm_mirror_ops|mmu_interval_|mmu_notifier_register|mmu_notifier_get/.test(st.text))
       .map((st) => ({ file: st.file, text: st.text }));
   }
 
@@ -447,7 +432,7 @@ export class Project {
     const m = new Map<string, FileState[]>();
     for (const st of this.sortedFiles()) {
       if (st.parsed || st.partial || st.roots || !st.lockish || st.error) continue;
-      for (const d of st.text.matchAll(/^[A-Za-z_][^\n;=]*?\b([A-Za-z_]\w*)\s*\(/gm)) {
+      for (const d of st.text.matchAll(/^(?:[A-Za-z_][^\n;=]*?\b)?([A-Za-z_]\w*)\s*\(/gm)) {
         let l = m.get(d[1]);
         if (!l) m.set(d[1], (l = []));
         if (!l.includes(st)) l.push(st);
@@ -711,28 +696,9 @@ export class Project {
     const placement = new PtePlacement([...results.values()].map((r) => ({ key: `${r.file}\0${r.name}`, calls: r.pteCalls })));
 
     const onlySet = only ? new Set(only) : undefined;
-    const findings: Finding[] = [];
-    const suppressed: Finding[] = [];
     const incomplete: IncompleteInfo[] = [];
-    const seen = new Set<string>();
-    const linesOf = new Map<string, string[]>();
-    const enabled = new Set(this.settings.enabledRules);
-    const accept = (f: Finding, downgrade: boolean | undefined): void => {
-      if (!enabled.has(f.rule)) return;
-      const k = `${f.rule}\0${f.file}\0${f.line}\0${f.column}`;
-      if (seen.has(k)) return;
-      seen.add(k);
-      let lines = linesOf.get(f.file);
-      if (!lines) linesOf.set(f.file, (lines = (this.files.get(f.file)?.text ?? '').split('\n')));
-      const sup = findSuppression(lines, f.line, f.rule);
-      // A hint is the rule saying "deliberate": the configured level does not apply to it.
-      let severity = f.severity === 'hint' ? 'hint' : this.settings.severity[f.rule] ?? f.severity;
-      // Correct by design in this version (the rule says so): a warning at most.
-      if (downgrade && severity === 'error') severity = 'warning';
-      const out = { ...f, severity };
-      if (sup) suppressed.push({ ...out, suppressedReason: sup.reason || '(no reason given)' });
-      else findings.push(out);
-    };
+    const report = new FindingCollector(this.settings, (f) => this.files.get(f)?.text);
+    const accept = (f: Finding, downgrade: boolean | undefined): void => report.accept(f, downgrade);
     for (const r of results.values()) {
       if (onlySet && !onlySet.has(r.file)) continue;
       if (r.incomplete) incomplete.push({ file: r.file, function: r.name, line: r.line, reason: r.incomplete });
@@ -743,7 +709,7 @@ export class Project {
       }
     }
     // The subscriber side: the drivers that implement notifiers (one pass over the callbacks, in steps of one callback).
-    if (SubscriberPass.wanted(enabled)) {
+    if (SubscriberPass.wanted(report.enabledRules)) {
       const pass = new SubscriberPass(this, this.model, this.opts.budgetMs ?? 2000);
       for (const step of pass.steps()) {
         void step;
@@ -755,9 +721,7 @@ export class Project {
     if (process.env.NOTIFIER_AUDIT_PROFILE) {
       for (const r of [...results.values()].sort((a, b) => b.ms - a.ms).slice(0, process.env.NOTIFIER_AUDIT_PROFILE === 'all' ? undefined : 15)) process.stderr.write(`profile ${r.ms} ms ${r.name} (${r.file}:${r.line})\n`);
     }
-    const order = (a: Finding, b: Finding): number => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.column - b.column || (a.rule < b.rule ? -1 : 1));
-    findings.sort(order);
-    suppressed.sort(order);
+    const { findings, suppressed } = report.done();
     let parsed = 0;
     for (const st of this.files.values()) if (st.parsed || st.partial?.trees.length) parsed++;
     this.timing.analysisMs += performance.now() - tStart - (this.timing.parseMs - parseBefore);
@@ -899,60 +863,3 @@ export class Project {
     this.files.clear();
   }
 }
-
-/**
- * Moves a cached result to where its (unchanged) function now is: lines and offsets of everything inside the
- * function's old extent in its file shift; columns do not change, since the function's own text did not.
- */
-function rebase(r: FnResult, fn: FunctionInfo): FnResult {
-  const dl = fn.line - r.line;
-  const doff = fn.start - r.start;
-  const firstLine = r.line;
-  const lastLine = r.line + (fn.endLine - fn.line);
-  const inside = (o: { file: string; line: number }): boolean => o.file === r.file && o.line >= firstLine && o.line <= lastLine;
-  const mv = <T extends { file: string; line: number; offset?: number; stmtStart?: number; stmtEnd?: number }>(o: T): T => {
-    if (!inside(o)) return o;
-    const c = { ...o, line: o.line + dl };
-    if (c.offset !== undefined) c.offset += doff;
-    if (c.stmtStart !== undefined) c.stmtStart += doff;
-    if (c.stmtEnd !== undefined) c.stmtEnd += doff;
-    return c;
-  };
-  const findings = r.findings.map(({ f, defer, pte, downgrade }) => {
-    const g: Finding = {
-      ...f,
-      line: f.line + dl,
-      endLine: f.endLine + dl,
-      related: f.related.map(mv),
-      path: f.path.map(mv),
-    };
-    if (f.fix) {
-      const fx = { ...f.fix };
-      fx.startInsertOffset += doff;
-      fx.endInsertOffsets = fx.endInsertOffsets.map((x) => x + doff);
-      fx.declInsertOffset += doff;
-      if (fx.stmtStart !== undefined) fx.stmtStart += doff;
-      if (fx.stmtEnd !== undefined) fx.stmtEnd += doff;
-      if (fx.lockStmtOffset !== undefined) fx.lockStmtOffset += doff;
-      if (fx.unlockStmtEndOffsets) fx.unlockStmtEndOffsets = fx.unlockStmtEndOffsets.map((x) => x + doff);
-      if (fx.macro) fx.macro = { ...fx.macro, nameOffset: fx.macro.nameOffset + doff, splitEnds: fx.macro.splitEnds.map((x) => x + doff) };
-      g.fix = fx;
-    }
-    return { f: g, defer, pte, downgrade };
-  });
-  const sm = r.summary;
-  const summary: Summary = {
-    ...sm,
-    line: fn.line,
-    acquires: sm.acquires.map((a) => ({ ...a, site: mv(a.site) })),
-  };
-  if (sm.rangeSite) summary.rangeSite = mv(sm.rangeSite);
-  if (sm.changePte) summary.changePte = { site: mv(sm.changePte.site), path: sm.changePte.path.map(mv), origin: sm.changePte.origin && mv(sm.changePte.origin) };
-  if (sm.sleeps) summary.sleeps = { ...sm.sleeps, site: mv(sm.sleeps.site), path: sm.sleeps.path.map(mv) };
-  const pteCalls = r.pteCalls.map((c) => {
-    const [l, col] = c.site.split(':').map(Number);
-    return l >= firstLine && l <= lastLine ? { ...c, site: `${l + dl}:${col}` } : c;
-  });
-  return { ...r, line: fn.line, start: fn.start, end: fn.end, findings, summary, pteCalls };
-}
-

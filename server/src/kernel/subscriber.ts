@@ -3,7 +3,7 @@
 // calls may sleep. Shared by the subscriber rules (server/src/subscriber) and the quick-fixes.
 import { vkey, type KernelModel } from './model';
 
-export type OpsKind = 'notifier' | 'interval';
+export type OpsKind = 'notifier' | 'interval' | 'hmm_mirror';
 export type Contract = 'nonblocking' | 'atomic';
 
 export interface CallbackContract {
@@ -25,6 +25,10 @@ export const CALLBACK_CONTRACTS: CallbackContract[] = [
   {
     ops: 'interval', field: 'invalidate', contract: 'nonblocking', since: [5, 5],
     why: 'interval notifiers (v5.5, 99cb252f5e68) are invalidated by the OOM reaper with a non-blockable range: the invalidate callback must not sleep then, and returns false instead (or uses a trylock)',
+  },
+  {
+    ops: 'hmm_mirror', field: 'sync_cpu_device_pagetables', contract: 'nonblocking', since: [5, 0], until: [5, 6],
+    why: 'HMM mirrors (v5.0 to v5.5) get the invalidation through sync_cpu_device_pagetables(), called from the mm\'s invalidate_range_start with its blockable flag (update->blockable, then mmu_notifier_range_blockable()): when it is false the callback must return -EAGAIN instead of sleeping',
   },
   {
     ops: 'notifier', field: 'change_pte', contract: 'atomic', since: [2, 6], until: [6, 9],
@@ -57,6 +61,8 @@ export function blockableTest(model: KernelModel, kind: OpsKind, params: Array<{
   const bail = kind === 'interval' ? 'false' : '-EAGAIN';
   const bool = params.find((p) => /^_?Bool$|^bool$/.test(p.type.trim()));
   if (kind === 'notifier' && bool) return { cond: bool.name, bail };
+  const update = params.find((p) => /struct\s+hmm_update\b/.test(p.type));
+  if (update) return { cond: `${update.name}->blockable`, bail };
   const range = params.find((p) => /struct\s+mmu_notifier_range\b/.test(p.type));
   if (!range) return undefined;
   // v5.0 and v5.1 had range->blockable; v5.2 (27560ee9) added mmu_notifier_range_blockable().

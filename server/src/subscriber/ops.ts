@@ -33,16 +33,16 @@ function lineCol(text: string, offset: number): { line: number; column: number }
   return { line, column: offset - last };
 }
 
-const OPS_TYPE = /\bstruct\s+(mmu_notifier_ops|mmu_interval_notifier_ops)\b/g;
+const OPS_TYPE = /\bstruct\s+(mmu_notifier_ops|mmu_interval_notifier_ops|hmm_mirror_ops)\b/g;
 
 /** Every callback a file's ops initializers and assignments name, in source order. */
 export function findCallbacks(file: string, text: string): CallbackDecl[] {
-  if (!text.includes('notifier_ops')) return [];
+  if (!text.includes('notifier_ops') && !text.includes('hmm_mirror_ops')) return [];
   const src = blankComments(text);
   const out: CallbackDecl[] = [];
   const declared = new Map<string, OpsKind>();
   for (const m of src.matchAll(OPS_TYPE)) {
-    const kind: OpsKind = m[1] === 'mmu_interval_notifier_ops' ? 'interval' : 'notifier';
+    const kind: OpsKind = m[1] === 'mmu_interval_notifier_ops' ? 'interval' : m[1] === 'hmm_mirror_ops' ? 'hmm_mirror' : 'notifier';
     // `struct mmu_notifier_ops [const] [*]name [= {...}]`
     const rest = /^\s*(?:const\s+)?(\*\s*)?(?:const\s+)?([A-Za-z_]\w*)\s*(\[[^\]]*\])?\s*([=;,)])/.exec(src.slice(m.index! + m[0].length, m.index! + m[0].length + 200));
     if (!rest) continue;
