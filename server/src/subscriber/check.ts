@@ -121,6 +121,7 @@ function sleepFindings(view: SubscriberView, walker: SleepWalker, cb: CallbackDe
       related: [
         { file: cb.file, line: cb.line, column: cb.column, message: `${cb.ref.fn.name}() is the ${cb.field} callback of ${cb.ops}` },
         ...(s.fn === cb.ref.fn.name ? [] : [pos(cb.ref.file, s.step, `${cb.ref.fn.name}() reaches the sleep through this call`)]),
+        ...(s.also ?? []).map((a) => ({ file: a.file, line: a.line, column: a.column, message: `${a.label.includes('(') ? a.label : a.label + '()'} may sleep too on this call's paths` })),
       ],
     };
     if (c.contract === 'nonblocking') {

@@ -57,6 +57,8 @@ export interface SleepSite {
   held: Node[];
   /** Conditions on the path (walked function only) that a branch was decided by. */
   conds: Node[];
+  /** Further sleeps reached through the same call (reported as related information of this one, not on their own). */
+  also?: Array<{ file: string; line: number; column: number; label: string }>;
 }
 
 const BLOCK_NAMES = new Set(['blockable', 'may_block', 'can_block', 'mayblock', 'can_sleep']);
@@ -174,7 +176,7 @@ export class SleepWalker {
           for (const fname of initializerFunctions(syn, ctx, (callee) => this.fieldsCalledBelow(ctx, callee))) {
             for (const def of this.host.defs(fname, ref.file).slice(0, 4)) {
               if (depth >= this.maxDepth) break;
-              const found = this.sleeps(def, new Map(), s, depth + 1).map((x) => ({ ...x, path: x.path.map((e) => ({ ...e, via: e.via ?? fname })) }));
+              const found = firstOf(this.sleeps(def, new Map(), s, depth + 1)).map((x) => ({ ...x, path: x.path.map((e) => ({ ...e, via: e.via ?? fname })) }));
               const pseudo: CallOp = { k: 'call', name: fname, node: syn, args: [], isCondAtom: false };
               for (const f of found) if (!sites.has(f.key)) sites.set(f.key, this.finish(ctx, f, sid, ops.length, parent, edgeOf, pseudo));
             }
@@ -235,11 +237,11 @@ export class SleepWalker {
         const inner = found[0];
         emit([siteAt(ctx, op, target, undefined, `${target}() may sleep (${inner.label} in ${inner.fn}())`)]);
       } else {
-        emit(found.map((x) => ({ ...x, callee: target, path: [callEvent(ctx.ref.file, op, target === op.name ? undefined : target), ...x.path.map((e) => ({ ...e, via: e.via ?? target }))] })));
+        emit(firstOf(found).map((x) => ({ ...x, callee: target, path: [callEvent(ctx.ref.file, op, target === op.name ? undefined : target), ...x.path.map((e) => ({ ...e, via: e.via ?? target }))] })));
       }
       for (const fname of atSite) {
         for (const fdef of this.host.defs(fname, ctx.ref.file).slice(0, 4)) {
-          emit(this.sleeps(fdef, new Map(), s, depth + 1).map((x) => ({ ...x, callee: fname, path: [callEvent(ctx.ref.file, op, fname), ...x.path.map((e) => ({ ...e, via: e.via ?? fname }))] })));
+          emit(firstOf(this.sleeps(fdef, new Map(), s, depth + 1)).map((x) => ({ ...x, callee: fname, path: [callEvent(ctx.ref.file, op, fname), ...x.path.map((e) => ({ ...e, via: e.via ?? fname }))] })));
         }
       }
     }
@@ -285,6 +287,17 @@ export class SleepWalker {
     if (path.length > MAX_PATH) path = [path[0], ...path.slice(path.length - MAX_PATH + 1)];
     return { ...f, path, step: op.node, held, conds };
   }
+}
+
+/**
+ * Through one call, the first sleep the callee reaches is the finding; the others it reaches (consequences of the
+ * same missing test) ride along as related information. A function's own sleeping calls are each reported.
+ */
+function firstOf(found: SleepSite[]): SleepSite[] {
+  if (found.length <= 1) return found;
+  const [first, ...rest] = found;
+  const also = [...(first.also ?? []), ...rest.flatMap((r) => [{ file: r.file, line: r.node.startPosition.row + 1, column: r.node.startPosition.column + 1, label: r.label }, ...(r.also ?? [])])];
+  return [{ ...first, also: also.slice(0, 12) }];
 }
 
 const CORE = /\/(?:mm|kernel|lib|block)\/[\w.-]+\.[ch]$/;
