@@ -12,7 +12,7 @@ import { computeFixHint } from './fixhint';
 import { FindingCollector } from './report';
 import { rebase, type FnResult } from './results';
 import { PtePlacement } from './placement';
-import { problemCounts, rewriteIsClean, type ProblemCounts } from './verify';
+import { checkFunctionRewrite, checkSubscriberRewrite } from './verify';
 import type { Settings } from '../config';
 import type { FileError, Finding, IncompleteInfo, KernelVersion } from './types';
 import { SubscriberPass, SUBSCRIBER_RULES } from './subscribers';
@@ -137,6 +137,7 @@ export class Project {
     const extra = [...opts.settings.lockHelpers.map((h) => h.name), ...opts.settings.unlockHelpers.map((h) => h.name)];
     this.lockRe = extra.length ? new RegExp(`${LOCKISH.source}|\\b(?:${extra.join('|')})\\b`) : LOCKISH;
     this.cache.clear();
+    this.lastSubscriberPass = undefined;
     this.meta = new WeakMap();
     this.mutations++;
     for (const f of this.files.values()) {
@@ -193,6 +194,7 @@ export class Project {
   }
 
   private subDefs: Map<string, FileState[]> | undefined;
+  private lastSubscriberPass: { pass: SubscriberPass; files: string } | undefined;
 
   /**
    * Every definition a call of `name` from `fromFile` may reach, for the subscriber rules: the one in the same file, or
@@ -273,7 +275,7 @@ export class Project {
   }
 
   /** Time spent parsing and analysing (for --stats style reports). */
-  readonly timing = { parseMs: 0, parses: 0, analysisMs: 0, runs: 0 };
+  readonly timing = { parseMs: 0, parses: 0, analysisMs: 0, runs: 0, subscriberPasses: 0 };
 
   private ensureParsed(st: FileState): void {
     if (st.parsed || st.partial || st.error) return;
@@ -710,10 +712,20 @@ export class Project {
     }
     // The subscriber side: the drivers that implement notifiers (one pass over the callbacks, in steps of one callback).
     if (SubscriberPass.wanted(report.enabledRules)) {
-      const pass = new SubscriberPass(this, this.model, this.opts.budgetMs ?? 2000);
-      for (const step of pass.steps()) {
-        void step;
-        yield;
+      // Reused while the files it read are unchanged and the set of subscriber files is the same (an edit elsewhere).
+      const subFiles = this.subscriberFiles();
+      const last = this.lastSubscriberPass;
+      const fresh = last && last.files === subFiles.map((f) => f.file).join('\0') && [...last.pass.used].every(([f, t]) => this.files.get(f)?.text === t);
+      let pass: SubscriberPass;
+      if (fresh) pass = last.pass;
+      else {
+        pass = new SubscriberPass(this, this.model, this.opts.budgetMs ?? 2000);
+        this.timing.subscriberPasses++;
+        for (const step of pass.steps()) {
+          void step;
+          yield;
+        }
+        this.lastSubscriberPass = { pass, files: subFiles.map((f) => f.file).join('\0') };
       }
       for (const f of pass.findings()) if (!onlySet || onlySet.has(f.file)) accept(f, false);
       for (const i of pass.incomplete) if (!onlySet || onlySet.has(i.file)) incomplete.push(i);
@@ -804,45 +816,15 @@ export class Project {
   checkRewrite(file: string, fnName: string, rule: string, newText: string): { ok: boolean; reason?: string } {
     const old = this.files.get(file)?.text;
     if (old === undefined) return { ok: false, reason: 'file not loaded' };
-    if (SUBSCRIBER_RULES.includes(rule)) return this.checkSubscriberRewrite(file, rule, old, newText);
-    const scratch = new Project(this.parser, { ...this.opts, partialParse: false });
-    try {
-      const counts = (text: string): ProblemCounts => {
-        scratch.setFile(file, text);
-        const fa = scratch.analyzeOne(file, fnName);
-        return problemCounts(fa, fa?.fn.node);
-      };
-      return rewriteIsClean(rule, counts(old), counts(newText));
-    } finally {
-      scratch.dispose();
-    }
-  }
-
-  /**
-   * A subscriber fix: the file (with the project's other files, whose callees the walk follows) is analysed before and
-   * after; the rule must report less in that file, no other subscriber rule more, and the parse must not get worse.
-   */
-  private checkSubscriberRewrite(file: string, rule: string, old: string, newText: string): { ok: boolean; reason?: string } {
-    const scratch = new Project(this.parser, { ...this.opts, partialParse: false, settings: { ...this.settings, enabledRules: [...SUBSCRIBER_RULES] } });
-    try {
-      // The callees the walk follows from the rewritten file: those of its directory.
+    // A scratch project with the same kernel model and settings, fully parsed (as an editor sees the files).
+    const scratch = (settings = this.settings): Project => new Project(this.parser, { ...this.opts, partialParse: false, settings });
+    if (SUBSCRIBER_RULES.includes(rule)) {
+      // The callees the subscriber walk follows from the rewritten file: those of its directory.
       const dir = file.slice(0, file.lastIndexOf('/') + 1);
-      for (const st of this.files.values()) if (st.file !== file && !st.error && st.file.startsWith(dir) && !st.file.slice(dir.length).includes('/')) scratch.setFile(st.file, st.text);
-      const counts = (text: string): { own: number; other: number; errors: number } => {
-        scratch.setFile(file, text);
-        const r = scratch.analyze([file]);
-        const parsed = scratch.parsedFile(file);
-        return { own: r.findings.filter((f) => f.rule === rule && f.file === file).length, other: r.findings.filter((f) => f.rule !== rule).length, errors: parsed?.tree.rootNode.hasError ? 1 : 0 };
-      };
-      const a = counts(old);
-      const b = counts(newText);
-      if (b.errors > a.errors) return { ok: false, reason: 'the rewrite does not parse' };
-      if (b.other > a.other) return { ok: false, reason: 'the rewrite adds another subscriber problem' };
-      if (b.own >= a.own) return { ok: false, reason: 'the rewrite does not remove the finding' };
-      return { ok: true };
-    } finally {
-      scratch.dispose();
+      const others = [...this.files.values()].filter((st) => st.file !== file && !st.error && st.file.startsWith(dir) && !st.file.slice(dir.length).includes('/'));
+      return checkSubscriberRewrite(scratch({ ...this.settings, enabledRules: [...SUBSCRIBER_RULES] }), file, rule, old, newText, others);
     }
+    return checkFunctionRewrite(scratch(), file, fnName, rule, old, newText);
   }
 
   /** For tests and debugging: the analysis of one function. */

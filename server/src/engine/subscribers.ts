@@ -1,6 +1,6 @@
 // The subscriber pass of a project analysis: the subscriber rules (server/src/subscriber) run over the project's files
 // through a narrow view of the project, and their findings take the engine's public Finding shape.
-import { checkSubscribers, type SubFinding, type SubscriberView } from '../subscriber/check';
+import { checkSubscriberSteps, type SubFinding, type SubscriberView } from '../subscriber/check';
 import { buildGraph, type FnRef, type Graph } from '../subscriber/walk';
 import type { KernelModel } from '../kernel/model';
 import type { FunctionInfo } from '../parse/syntax';
@@ -31,25 +31,41 @@ export class SubscriberPass {
 
   constructor(private readonly project: ProjectFiles, private readonly model: KernelModel, private readonly budgetMs: number) {}
 
-  /** Runs the rules (one step: the pass is short next to the mm side; the generator leaves room to split it). */
+  /** Runs the rules, one step per callback walk (the language server answers requests between steps). */
   *steps(): Generator<void> {
     const files = this.project.subscriberFiles();
     if (!files.length) return;
     const view: SubscriberView = {
       model: this.model,
       files: () => files,
-      defs: (n, f) => this.project.allDefinitions(n, f),
-      functions: (f, want) => this.project.functionsMatching(f, want),
+      defs: (n, f) => this.touch(this.project.allDefinitions(n, f)),
+      functions: (f, want) => this.touch(this.project.functionsMatching(f, want)),
       graph: (r) => this.graph(r),
       tick: () => this.tick(),
     };
+    for (const f of files) this.used.set(f.file, f.text);
     this.ticks = 0;
     this.t0 = performance.now();
-    this.out = checkSubscribers(view, (file, fn, line, reason) => this.incomplete.push({ file, function: fn, line, reason }), () => {
+    const steps = checkSubscriberSteps(view, (file, fn, line, reason) => this.incomplete.push({ file, function: fn, line, reason }), () => {
       this.ticks = 0;
       this.t0 = performance.now();
     });
-    yield;
+    for (;;) {
+      const r = steps.next();
+      if (r.done) {
+        this.out = r.value;
+        return;
+      }
+      yield;
+    }
+  }
+
+  /** Files the pass read (name -> text): its result holds while they are unchanged and no subscriber file appears. */
+  readonly used = new Map<string, string>();
+
+  private touch(refs: FnRef[]): FnRef[] {
+    for (const r of refs) this.used.set(r.file, r.text);
+    return refs;
   }
 
   private graph(r: FnRef): Graph {

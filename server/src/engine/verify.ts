@@ -2,6 +2,53 @@
 // the finding names without adding any other lock or range problem, and without new parse errors.
 import type { FunctionAnalysis } from '../dataflow/analyze';
 import type { Node } from '../parse/syntax';
+import type { Finding } from './types';
+
+/** What a rewrite check needs of a (scratch) project. */
+export interface ScratchProject {
+  setFile(file: string, text: string): void;
+  analyzeOne(file: string, name: string): FunctionAnalysis | undefined;
+  analyze(only?: Iterable<string>): { findings: Finding[] };
+  parsedFile(file: string): { tree: { rootNode: { hasError: boolean } } } | undefined;
+  dispose(): void;
+}
+
+/** An mm-side fix: the function alone is analysed before and after (see rewriteIsClean). */
+export function checkFunctionRewrite(scratch: ScratchProject, file: string, fnName: string, rule: string, old: string, newText: string): { ok: boolean; reason?: string } {
+  try {
+    const counts = (text: string): ProblemCounts => {
+      scratch.setFile(file, text);
+      const fa = scratch.analyzeOne(file, fnName);
+      return problemCounts(fa, fa?.fn.node);
+    };
+    return rewriteIsClean(rule, counts(old), counts(newText));
+  } finally {
+    scratch.dispose();
+  }
+}
+
+/**
+ * A subscriber fix: the file, with `others` (whose callees the walk follows), is analysed before and after; the rule
+ * must report less in that file, no other subscriber rule more, and the parse must not get worse.
+ */
+export function checkSubscriberRewrite(scratch: ScratchProject, file: string, rule: string, old: string, newText: string, others: Array<{ file: string; text: string }>): { ok: boolean; reason?: string } {
+  try {
+    for (const o of others) scratch.setFile(o.file, o.text);
+    const counts = (text: string): { own: number; other: number; errors: number } => {
+      scratch.setFile(file, text);
+      const r = scratch.analyze([file]);
+      return { own: r.findings.filter((f) => f.rule === rule && f.file === file).length, other: r.findings.filter((f) => f.rule !== rule).length, errors: scratch.parsedFile(file)?.tree.rootNode.hasError ? 1 : 0 };
+    };
+    const a = counts(old);
+    const b = counts(newText);
+    if (b.errors > a.errors) return { ok: false, reason: 'the rewrite does not parse' };
+    if (b.other > a.other) return { ok: false, reason: 'the rewrite adds another subscriber problem' };
+    if (b.own >= a.own) return { ok: false, reason: 'the rewrite does not remove the finding' };
+    return { ok: true };
+  } finally {
+    scratch.dispose();
+  }
+}
 
 /** What a function's analysis shows, counted by the rule each observation feeds. */
 export interface ProblemCounts {

@@ -48,12 +48,22 @@ const pos = (file: string, n: Node, message: string): RelatedInfo => ({ file, li
 
 /** Runs the four rules over the view's files. `incomplete` collects what could not be analysed. */
 export function checkSubscribers(view: SubscriberView, incomplete: (file: string, fn: string, line: number, reason: string) => void, resetBudget: () => void = () => {}): SubFinding[] {
+  const steps = checkSubscriberSteps(view, incomplete, resetBudget);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** The rules in steps: one per callback walk, then one for the interval and registration checks (the editor yields between them). */
+export function* checkSubscriberSteps(view: SubscriberView, incomplete: (file: string, fn: string, line: number, reason: string) => void, resetBudget: () => void = () => {}): Generator<void, SubFinding[]> {
   const out: SubFinding[] = [];
   const callbacks: Array<CallbackDecl & { ref: FnRef }> = [];
   for (const { file, text } of view.files()) {
     for (const cb of findCallbacks(file, text)) {
       const ref = view.defs(cb.fn, file)[0];
       if (ref) callbacks.push({ ...cb, ref });
+      else if (contractOf(view.model, cb.kind, cb.field)) incomplete(file, cb.fn, cb.line, `the ${cb.field} callback ${cb.fn}() of ${cb.ops} is not defined in the analysed files: not checked`);
     }
   }
   const walker = new SleepWalker({ defs: (n, f) => view.defs(n, f), graph: (r) => view.graph(r), tick: () => view.tick() });
@@ -70,6 +80,7 @@ export function checkSubscribers(view: SubscriberView, incomplete: (file: string
     } catch (e) {
       incomplete(cb.ref.file, cb.ref.fn.name, cb.ref.fn.line, `subscriber analysis stopped: ${(e as Error).message}`);
     }
+    yield;
   }
   resetBudget();
   try {
