@@ -36,6 +36,8 @@ export interface ProjectOptions {
 interface FileState {
   file: string;
   text: string;
+  /** Mentions notifier ops, interval notifiers or a registration (computed once per text). */
+  subscriber?: boolean;
   /** Full mode: the whole file's parse (re-parsed incrementally after edits). */
   parsed?: ParsedText;
   /** Function definitions parsed so far (all of them in full mode), in source order. */
@@ -109,6 +111,7 @@ export interface ProjectResult {
   filesParsed: number;
 }
 
+const SUBSCRIBER_TEXT = /mmu_(?:interval_)?notifier_ops|hmm_mirror_ops|mmu_interval_|mmu_notifier_register|mmu_notifier_get/;
 const LOCKISH = /\bptl|ptl\b|page_table_lock|pte_offset_map_lock|get_locked_pte|page_check_address|page_vma_mapped_walk|pmd_lock|pud_lock|huge_pte_lock|trans_huge_lock|follow_pte|pte_unmap_unlock|_lockptr/;
 
 export class Project {
@@ -241,7 +244,7 @@ export class Project {
   /** Files the subscriber rules look at (they mention notifier ops, interval notifiers or a registration). */
   subscriberFiles(): Array<{ file: string; text: string }> {
     return this.sortedFiles()
-      .filter((st) => !st.error && /mmu_(?:interval_)?notifier_ops|hmm_mirror_ops|mmu_interval_|mmu_notifier_register|mmu_notifier_get/.test(st.text))
+      .filter((st) => !st.error && (st.subscriber ??= SUBSCRIBER_TEXT.test(st.text)))
       .map((st) => ({ file: st.file, text: st.text }));
   }
 
