@@ -223,8 +223,9 @@ function intervalFindings(view: SubscriberView, callbacks: Array<CallbackDecl & 
     if (!/mmu_interval_(?:read_begin|read_retry|check_retry)\s*\(/.test(text)) continue;
     for (const ref of view.functions(file, (t) => /mmu_interval_(?:read_begin|read_retry|check_retry)\s*\(/.test(t))) {
       view.tick();
-      const locksOfInvalidate = invalidates.filter((c) => dirOf(c.ref.file) === dirOf(file)).some((c) => /\b\w*_?lock\w*\s*\(/.test(c.ref.text.slice(c.ref.fn.bodyStart, c.ref.fn.end)));
-      out.push(...mappingPath(view, ref, locksOfInvalidate));
+      const wanted = new Set<string>();
+      for (const c of invalidates) if (dirOf(c.ref.file) === dirOf(file)) for (const l of invalidateLockIds(view, c.ref)) wanted.add(l);
+      out.push(...mappingPath(view, ref, wanted));
     }
   }
   return out;
@@ -288,7 +289,11 @@ function noSetSeq(view: SubscriberView, cb: CallbackDecl & { ref: FnRef }): SubF
 function pathTo(ref: FnRef, g: Graph, parent: Int32Array, sid: number, width: number): PathEvent[] {
   const chain: number[] = [];
   for (let cur = sid; cur >= 0; cur = parent[cur]) chain.push(Math.floor(cur / width));
-  chain.reverse();
+  return pathFromChain(ref, g, chain.reverse());
+}
+
+/** Witness path along a chain of CFG node ids: lock, unlock and interval-notifier calls, and the branches taken. */
+function pathFromChain(ref: FnRef, g: Graph, chain: number[]): PathEvent[] {
   const ev: PathEvent[] = [{ event: 'entry', file: ref.file, line: ref.fn.line, column: 1, detail: ref.fn.name }];
   for (let i = 0; i < chain.length; i++) {
     const n = g.cfg.nodes[chain[i]];
@@ -358,7 +363,7 @@ function isDiscarded(call: Node): boolean {
   return !!p && p.type === 'expression_statement';
 }
 
-function mappingPath(view: SubscriberView, ref: FnRef, invalidateLocks: boolean): SubFinding[] {
+function mappingPath(view: SubscriberView, ref: FnRef, invalidateLocks: Set<string>): SubFinding[] {
   const g = view.graph(ref);
   const out: SubFinding[] = [];
   const calls: CallOp[] = [];
@@ -400,47 +405,71 @@ function mappingPath(view: SubscriberView, ref: FnRef, invalidateLocks: boolean)
   // A whole mapping path in one function (the sequence stays in it): the retry that decides must run under a lock.
   // A sequence stored in a structure is tested again elsewhere (i915 re-checks it under its notifier lock at submit).
   const kept = begins.map((b) => b.lhs).filter((l): l is string => !!l && localSeq(g, l) && !seqEscapes(g, l));
-  if (kept.length && retries.length && invalidateLocks) {
-    const unlocked = retryWithoutLock(view, ref, g, kept);
+  if (kept.length && retries.length && invalidateLocks.size) {
+    const unlocked = retryWithoutLock(view, ref, g, kept, invalidateLocks);
     if (unlocked) {
-      out.push({ ...base, variant: 'retry-unlocked', node: unlocked.op.node, path: unlocked.path, message: `${unlocked.op.name}() is tested without the driver lock in ${ref.fn.name}()`, detail: `${protocol} Tested without the lock, the check can pass and an invalidation can run before the device is programmed.`, noFix: 'Take the lock that the invalidate callback takes before the test, and hold it until the device is programmed.' });
+      const under = unlocked.held.length ? `under ${unlocked.held.join(', ')}, not under the lock the invalidate callback takes (${[...invalidateLocks].join(', ')})` : 'without the driver lock';
+      out.push({ ...base, variant: 'retry-unlocked', node: unlocked.op.node, path: unlocked.path, message: `${unlocked.op.name}() is tested ${under} in ${ref.fn.name}()`, detail: `${protocol} Tested without the invalidate callback's lock, the check can pass and an invalidation can run before the device is programmed.`, noFix: 'Take the lock that the invalidate callback takes before the test, and hold it until the device is programmed.' });
     }
   }
   return out;
 }
 
 /** A retry call reached with no lock held (lock depth tracked along paths, capped at 2). */
-function retryWithoutLock(view: SubscriberView, ref: FnRef, g: Graph, seqs: string[]): { op: CallOp; path: PathEvent[] } | undefined {
+/** A lock's identity across functions: the last field of its expression (`svmm->mutex` and `sn->svmm->mutex` agree), or a wrapper's stem (`svm_range_lock()`/`svm_range_unlock()`). */
+function lockId(op: CallOp): string {
+  if (!DRIVER_LOCK.test(op.name) && !DRIVER_UNLOCK.test(op.name) && !DRIVER_TRYLOCK.test(op.name)) return op.name.replace(/_(?:un)?lock$/, '');
+  const a = op.args[0] ? normExpr(op.args[0].text) : op.name;
+  return /([A-Za-z_]\w*)$/.exec(a)?.[1] ?? a;
+}
+
+/** The locks an interval invalidate callback takes (their identities). */
+function invalidateLockIds(view: SubscriberView, ref: FnRef): Set<string> {
+  const out = new Set<string>();
+  for (const ops of view.graph(ref).ops) for (const op of ops) if (op.k === 'call' && (isLockName(op.name) || DRIVER_TRYLOCK.test(op.name))) out.add(lockId(op));
+  return out;
+}
+
+/**
+ * A retry (of a sequence kept in this function) reached with no lock held, or holding none of the locks the invalidate
+ * callbacks of the driver take (`wanted`, when known). Held locks are tracked along paths by identity.
+ */
+function retryWithoutLock(view: SubscriberView, ref: FnRef, g: Graph, seqs: string[], wanted: Set<string>): { op: CallOp; path: PathEvent[]; held: string[] } | undefined {
   const nodes = g.cfg.nodes;
-  const parent = new Int32Array(nodes.length * 3).fill(-2);
-  const start = g.cfg.entry * 3;
-  parent[start] = -1;
-  const queue = [start];
-  for (let qi = 0; qi < queue.length; qi++) {
-    const sid = queue[qi];
-    const id = (sid / 3) | 0;
-    let depth = sid % 3;
+  const keyOf = (id: number, held: string[]): string => `${id}|${held.join(',')}`;
+  const parent = new Map<string, string | null>();
+  const queue: Array<{ id: number; held: string[] }> = [{ id: g.cfg.entry, held: [] }];
+  parent.set(keyOf(g.cfg.entry, []), null);
+  const chainOf = (key: string): number[] => {
+    const ids: number[] = [];
+    for (let k: string | null | undefined = key; k; k = parent.get(k)) ids.push(Number(k.slice(0, k.indexOf('|'))));
+    return ids.reverse();
+  };
+  for (let qi = 0; qi < queue.length && qi < 20000; qi++) {
+    const { id } = queue[qi];
+    let held = queue[qi].held;
     view.tick();
     let trylock: CallOp | undefined;
     for (const op of g.ops[id]) {
       if (op.k !== 'call') continue;
-      if (op.name === 'mmu_interval_read_retry' && depth === 0 && op.args.some((a) => seqs.includes(normExpr(a.text)))) {
+      if (op.name === 'mmu_interval_read_retry' && op.args.some((a) => seqs.includes(normExpr(a.text))) && (held.length === 0 || (wanted.size > 0 && !held.some((h) => wanted.has(h))))) {
         const p = op.node.startPosition;
-        const path = pathTo(ref, g, parent, sid, 3).filter((e) => !(e.event === 'call' && e.line === p.row + 1 && e.column === p.column + 1));
-        path.push({ event: 'call', file: ref.file, line: p.row + 1, column: p.column + 1, callee: op.name, detail: 'tested with no driver lock held' });
-        return { op, path };
+        const path = pathFromChain(ref, g, chainOf(keyOf(queue[qi].id, queue[qi].held))).filter((e) => !(e.event === 'call' && e.line === p.row + 1 && e.column === p.column + 1));
+        path.push({ event: 'call', file: ref.file, line: p.row + 1, column: p.column + 1, callee: op.name, detail: held.length ? `tested under ${held.join(', ')}, not under the lock the invalidate callback takes (${[...wanted].join(', ')})` : 'tested with no driver lock held' });
+        return { op, path, held };
       }
       if (DRIVER_TRYLOCK.test(op.name) && op.isCondAtom) trylock = op;
-      else if (isLockName(op.name)) depth = Math.min(2, depth + 1);
-      else if (isUnlockName(op.name)) depth = Math.max(0, depth - 1);
+      else if (isLockName(op.name)) held = [...new Set([...held, lockId(op)])].sort();
+      else if (isUnlockName(op.name)) held = held.filter((h) => h !== lockId(op));
     }
     for (const e of nodes[id].succ) {
-      let nd = depth;
-      if (trylock && (e.kind === 'true') !== !!trylock.condInverted) nd = Math.min(2, depth + 1);
-      const nid = e.to * 3 + nd;
-      if (parent[nid] !== -2) continue;
-      parent[nid] = sid;
-      queue.push(nid);
+      let nh = held;
+      if (trylock && (e.kind === 'true') !== !!trylock.condInverted) nh = [...new Set([...held, lockId(trylock)])].sort();
+      if (nh.length > 4) nh = nh.slice(0, 4);
+      const k = keyOf(e.to, nh);
+      if (parent.has(k)) continue;
+      parent.set(k, keyOf(id, queue[qi].held));
+      queue.push({ id: e.to, held: nh });
     }
   }
   return undefined;
