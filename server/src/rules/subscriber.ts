@@ -43,14 +43,16 @@ export const intervalSequence: Rule = {
     title: 'interval notifier sequence protocol broken',
     introducedBy: '99cb252f5e68 "mm/mmu_notifier: add an interval tree notifier" (v5.5); Documentation/mm/hmm.rst',
     help:
-      'Checks the two halves of the interval-notifier protocol. An invalidate callback that can return true without ' +
-      'mmu_interval_set_seq(mni, cur_seq) on that path (reported on the return; a path that skips it only under a test of range->event or ' +
-      'range->owner, the driver\'s own migration, is a hint, not an error). A mapping path whose mmu_interval_read_begin() result is thrown away ' +
-      'or never reaches mmu_interval_read_retry()/mmu_interval_check_retry(); a retry whose result decides nothing; a function that runs the ' +
-      'whole protocol but tests the retry with no lock held. Each leaves the device with a stale translation of a page being freed.',
+      'Checks the two halves of the interval-notifier protocol where a driver uses it (its invalidate calls mmu_interval_set_seq(), or a ' +
+      'retry tests a notifier inserted with its ops). An invalidate callback that can return true without mmu_interval_set_seq(mni, cur_seq) ' +
+      'on that path (reported on the return; a path that skips it only after a test of range->event or range->owner, the driver\'s own ' +
+      'migration, is a hint, not an error). A mapping path whose mmu_interval_read_begin() sequence never reaches mmu_interval_read_retry()/' +
+      'mmu_interval_check_retry(); a retry whose result decides nothing; a function that runs the whole protocol but tests the retry with no ' +
+      'lock held, or under a lock the invalidate callback does not take. Each leaves the device with a stale translation of a page being ' +
+      'freed. A read_begin() whose result is dropped is a hint: drivers use it to wait for the invalidations in progress.',
     limits:
       'A sequence stored in a structure or passed to another function is checked where it is used, not followed. The lock at the retry is ' +
-      'recognised by name (spin/mutex/rwsem calls and *_lock() wrappers) and compared with "some lock", not with the invalidate callback\'s own lock.',
+      'recognised by name (spin/mutex/rwsem calls and *_lock() wrappers) and compared with the invalidate callbacks\' locks of the same directory by identity (the last field of the lock expression, or the wrapper\'s stem).',
   },
 };
 

@@ -34,8 +34,8 @@ export function sleepFindings(view: SubscriberView, walker: SleepWalker, cb: Cal
       ? `${call} may sleep in ${cb.field} callback ${cb.ref.fn.name}() under the page-table lock${where}${ver}`
       : `${call} may sleep in ${cb.field} callback ${cb.ref.fn.name}() when the range is not blockable${where}${ver}`;
     const detail = c.contract === 'atomic'
-      ? `${cap(c.why)}. The path from the callback to the sleep is the witness.`
-      : `${cap(c.why)}. On this path the callback does not test ${test!.cond} before it sleeps: when the OOM reaper invalidates an UNMAP range non-blockably, the kernel's non_block_start() makes this "BUG: sleeping function called from invalid context", and a driver lock held by a thread that waits for memory stalls the reaper.`;
+      ? `The contract: ${c.why}. The path from the callback to the sleep is the witness.`
+      : `The contract: ${c.why}. On this path the callback does not test ${test!.cond} before it sleeps: when the OOM reaper invalidates an UNMAP range non-blockably, the kernel's non_block_start() makes this "BUG: sleeping function called from invalid context", and a driver lock held by a thread that waits for memory stalls the reaper.`;
     const path = [{ ...s.path[0], detail: `${cb.field} callback ${cb.ref.fn.name} of ${cb.ops}${c.contract === 'atomic' ? ' (runs under the page-table lock)' : ' (the range may be non-blockable)'}` }, ...s.path.slice(1)];
     const f: SubFinding = {
       rule, variant: 'sleeps', file: s.file, fn: s.fn, node: s.node, message, detail, path,
@@ -54,9 +54,6 @@ export function sleepFindings(view: SubscriberView, walker: SleepWalker, cb: Cal
   });
 }
 
-function cap(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}
 
 /**
  * Where `if (!blockable) return -EAGAIN;` goes: before the top-level statement of the callback that leads to the sleep,
