@@ -31,6 +31,7 @@ import { uriToFile } from './features/uris';
 import type { Finding } from './engine/types';
 
 export { writeHelpPages } from './features/help';
+export { noFixAdvice, hoverText } from './features/hover';
 export { fixesFor, applyEdits, chooseRangeApi, rangeApiForVersion, rangeApiFromHeader, insertRangeFix, splitMacroFixes, moveOutOfLockFix, suppressFix } from './features/fixes';
 
 interface InitOptions {

@@ -95,7 +95,8 @@ const SLEEPING_GFP = /\b(?:GFP_KERNEL|GFP_KERNEL_ACCOUNT|GFP_USER|GFP_HIGHUSER|G
 export function sleepingCall(name: string, argTexts: string[]): string | undefined {
   if (SLEEPERS.has(name) || SLEEP_PREFIX.test(name)) return name;
   if (/trylock|_try\b|nowait|_atomic\b/.test(name)) return undefined;
-  const gfp = argTexts.find((a) => SLEEPING_GFP.test(a));
+  // `blockable ? GFP_KERNEL : GFP_NOWAIT` chooses by the flag: not a sleep of its own.
+  const gfp = argTexts.find((a) => SLEEPING_GFP.test(a) && !a.includes('?'));
   if (gfp) return `${name}(${SLEEPING_GFP.exec(gfp)![0]})`;
   return undefined;
 }

@@ -69,6 +69,10 @@ function blockableFixFor(cb: Callback, s: SleepSite, test: { cond: string; bail:
   if (s.conds.some((c) => target!.startIndex > c.startIndex && top(c) === target)) target = top(s.conds[0]);
   if (!target) return { why: 'no statement to insert the test before' };
   const idx = stmts.indexOf(target);
+  // Kernel C keeps declarations first (-Wdeclaration-after-statement): the test cannot go before a declaration.
+  if (stmts.slice(idx).some((t) => t.type === 'declaration')) {
+    return { why: 'the sleep is reached from a declaration\'s initializer (or declarations follow it): the test would have to go before declarations (-Wdeclaration-after-statement); split the declaration and test the flag before the call by hand' };
+  }
   for (const before of stmts.slice(0, idx)) {
     if (before.type === 'declaration') {
       if (/\b(?:lock|down|get|alloc|kmalloc|kzalloc)\w*\s*\(/.test(before.text)) return { why: `a bail-out after "${before.text.trim().slice(0, 60)}" would skip its undoing` };
