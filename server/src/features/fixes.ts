@@ -110,7 +110,7 @@ export interface RangeSpan {
 const PAGE_SPAN: RangeSpan = { mask: 'PAGE_MASK', size: 'PAGE_SIZE' };
 const HPAGE_PMD_SPAN: RangeSpan = { mask: 'HPAGE_PMD_MASK', size: 'HPAGE_PMD_SIZE' };
 
-export function insertRangeFix(text: string, f: Finding, api: RangeApi, variant: 'plain' | 'flag' | 'exit-label' = 'plain', span: RangeSpan = PAGE_SPAN): FixProposal | undefined {
+export function insertRangeFix(text: string, f: Finding, api: RangeApi, variant: 'plain' | 'flag' | 'exit-label' | 'split-exit' = 'plain', span: RangeSpan = PAGE_SPAN): FixProposal | undefined {
   const flagged = variant === 'flag';
   const h = f.fix;
   if (!h || h.kind !== 'insert-range') return undefined;
@@ -166,8 +166,10 @@ export function insertRangeFix(text: string, f: Finding, api: RangeApi, variant:
   const closeAt = (indent: string): string => (flagged ? `${indent}if (${flag})\n${indent}\t${close}\n` : `${indent}${close}\n`);
   const viaLabel = variant === 'exit-label'
     ? endAtExitLabel(text, startAt, endOffsets, f, fnText, closeAt(h.indent))
-    : endAtCommonLabel(text, endOffsets, fnText, h.indent, closeAt(h.indent));
-  if (variant === 'exit-label' && !viaLabel) return undefined;
+    : variant === 'split-exit'
+      ? splitSharedExit(text, endOffsets, closeAt(h.indent))
+      : endAtCommonLabel(text, endOffsets, fnText, h.indent, closeAt(h.indent));
+  if ((variant === 'exit-label' || variant === 'split-exit') && !viaLabel) return undefined;
   if (viaLabel) edits.push(...viaLabel);
   else for (const off of endOffsets) edits.push({ start: off, end: off, newText: closeAt(indentOfPrevLine(text, off)) });
   return {
@@ -176,6 +178,31 @@ export function insertRangeFix(text: string, f: Finding, api: RangeApi, variant:
     isPreferred: true,
     edits: normalizeEdits(edits),
   };
+}
+
+/**
+ * The shared exit split, as 2ec74c3 wrote do_huge_pmd_wp_page(): the locked section falls through into an exit label
+ * `L: unlock; [labels:] return x;` that early exits (taken before the range starts) jump to as well. The section's
+ * own path unlocks and ends the range, then reaches the function's return; `L:` moves after the return with its
+ * own unlock and return, so the early exits end no range they never started.
+ */
+function splitSharedExit(text: string, ends: number[], close: string): OffsetEdit[] | undefined {
+  if (ends.length !== 1) return undefined;
+  const off = ends[0];
+  const unlockStart = lineStartOf(text, off - 1);
+  const unlockLine = text.slice(unlockStart, off);
+  if (!/^\s*spin_unlock\w*\s*\(.*\)\s*;\s*\n$/.test(unlockLine)) return undefined;
+  const labelStart = lineStartOf(text, unlockStart - 1);
+  const label = /^(\w+):\s*\n$/.exec(text.slice(labelStart, unlockStart))?.[1];
+  if (!label) return undefined;
+  // The rest of the function: labels, blank lines and one return, then the closing brace.
+  const closeAt = text.indexOf('\n}', off - 1);
+  if (closeAt < 0) return undefined;
+  const tail = text.slice(off, closeAt + 1);
+  const lines = tail.split('\n').filter((l) => l.trim() !== '');
+  const ret = lines.filter((l) => /^\s*return\b[^;]*;\s*$/.test(l));
+  if (ret.length !== 1 || lines[lines.length - 1] !== ret[0] || !lines.every((l) => l === ret[0] || /^\w+:\s*$/.test(l))) return undefined;
+  return [{ start: labelStart, end: closeAt + 1, newText: `${unlockLine}${close}${tail}${label}:\n${unlockLine}${ret[0]}\n` }];
 }
 
 /** A line start moved above the comment block that ends right before it (the comment belongs to the locked code). */
@@ -361,7 +388,7 @@ export function splitMacroFixes(text: string, f: Finding, api: RangeApi): FixPro
   if (h.lockStmtOffset === undefined) return [];
   const asRange: Finding = { ...f, fix: { ...h, kind: 'insert-range', startInsertOffset: h.lockStmtOffset, endInsertOffsets: m.splitEnds, args: [mm, addr] } };
   const out: FixProposal[] = [];
-  for (const variant of ['plain', 'exit-label', 'flag'] as const) {
+  for (const variant of ['plain', 'exit-label', 'split-exit', 'flag'] as const) {
     const r = insertRangeFix(text, asRange, api, variant, m.huge ? HPAGE_PMD_SPAN : PAGE_SPAN);
     if (r) out.push({ ...r, title: `${title}the range around the locked section, plain ${m.plain}() in place (${api.source})`, edits: normalizeEdits([...r.edits, rename]) });
   }
