@@ -51,7 +51,15 @@ export class SubscriberPass {
       this.t0 = performance.now();
     });
     for (;;) {
-      const r = steps.next();
+      let r: IteratorResult<void, SubFinding[]>;
+      try {
+        r = steps.next();
+      } catch (e) {
+        // Never the whole analysis: the mm side's findings stand, and the run says what was not checked.
+        this.incomplete.push({ file: '', function: '', line: 0, reason: `subscriber rules not run: ${(e as Error).message}` });
+        this.out = [];
+        return;
+      }
       if (r.done) {
         this.out = r.value;
         return;

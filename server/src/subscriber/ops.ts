@@ -58,7 +58,7 @@ export function findCallbacks(file: string, text: string): CallbackDecl[] {
       if (src[close] === '{') depth++;
       else if (src[close] === '}' && --depth === 0) break;
     }
-    const body = src.slice(open, close);
+    const body = src.slice(open, close + 1); // with the closing brace: `{ .f = fn }` on one line
     for (const f of body.matchAll(/\.\s*([A-Za-z_]\w*)\s*=\s*&?\s*([A-Za-z_]\w*)\s*[,}\n]/g)) {
       if (f[2] === 'NULL') continue;
       const at = open + f.index!;
