@@ -25,26 +25,37 @@ export interface AuditOptions {
   parser?: CParser;
 }
 
+/**
+ * Reads the files of `files` that are not `taken` and that `byName`, then `byBytes`, pick: the extra files a scan adds
+ * next to the notifier users, up to `maxBytes` in all. Unreadable ones were reported by the first pass.
+ */
+function readExtra(files: string[], taken: Set<string>, byName: (file: string) => boolean, byBytes: (buf: Buffer) => boolean, maxSize: number, lockish: boolean, maxBytes = Infinity): ScanOutcome[] {
+  const out: ScanOutcome[] = [];
+  let bytes = 0;
+  for (const f of files) {
+    if (taken.has(f) || !byName(f)) continue;
+    let buf: Buffer;
+    try {
+      buf = readFileSync(f);
+    } catch {
+      continue;
+    }
+    if (!byBytes(buf)) continue;
+    const r = readSource(f, maxSize, buf);
+    if (r.text === undefined) continue;
+    out.push({ file: f, roots: false, lockish, text: r.text });
+    if ((bytes += buf.length) > maxBytes) break;
+  }
+  return out;
+}
+
 /** Files next to a notifier user that mention a page-table lock: their helpers may be callees worth summarising. */
 function scanNeighbours(files: string[], scanned: ScanOutcome[], maxSize: number, lockNames: string[]): ScanOutcome[] {
   const dirs = new Set<string>();
   for (const s of scanned) if (s.roots) dirs.add(dirname(s.file));
   const extra = lockNames.map((n) => Buffer.from(n));
-  const out: ScanOutcome[] = [];
   const taken = new Set(scanned.filter((s) => s.roots).map((s) => s.file));
-  for (const f of files) {
-    if (taken.has(f) || !dirs.has(dirname(f))) continue;
-    let buf: Buffer;
-    try {
-      buf = readFileSync(f);
-    } catch {
-      continue; // reported by the first pass
-    }
-    if (!mentionsLock(buf, extra)) continue;
-    const r = readSource(f, maxSize, buf);
-    if (r.text !== undefined) out.push({ file: f, roots: false, lockish: true, text: r.text });
-  }
-  return out;
+  return readExtra(files, taken, (f) => dirs.has(dirname(f)), (buf) => mentionsLock(buf, extra), maxSize, true);
 }
 
 async function scanAll(files: string[], opts: AuditOptions, extraNames: string[], onFile: (o: ScanOutcome) => void): Promise<ScanOutcome[]> {
@@ -75,24 +86,7 @@ async function scanAll(files: string[], opts: AuditOptions, extraNames: string[]
 function scanSubscriberNeighbours(files: string[], scanned: ScanOutcome[], maxSize: number): ScanOutcome[] {
   const taken = new Set(scanned.filter((s) => s.text !== undefined).map((s) => s.file));
   const wanted = subscriberNeighbours(scanned.filter((s) => s.text !== undefined && OPS_RE.test(s.text)).map((s) => s.file));
-  if (!wanted) return [];
-  const out: ScanOutcome[] = [];
-  let bytes = 0;
-  for (const f of files) {
-    if (taken.has(f) || !wanted(f)) continue;
-    let buf: Buffer;
-    try {
-      buf = readFileSync(f);
-    } catch {
-      continue;
-    }
-    const r = readSource(f, maxSize, buf);
-    if (r.text === undefined) continue;
-    bytes += buf.length;
-    out.push({ file: f, roots: false, lockish: false, text: r.text });
-    if (bytes > 200 * 1024 * 1024) break;
-  }
-  return out;
+  return wanted ? readExtra(files, taken, wanted, () => true, maxSize, false, 200 * 1024 * 1024) : [];
 }
 
 export function resolveVersion(paths: string[], opts: { kernelVersion?: string; settings: Settings }): { version: KernelVersion | null; header?: string; problems: string[] } {

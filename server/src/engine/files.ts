@@ -1,6 +1,6 @@
 // Finding and reading C files safely: recursion, exclusions, binary / oversized / non-UTF-8 detection, textual pre-filter.
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 export interface FileProblem {
   file: string;
@@ -235,18 +235,13 @@ export function subscriberNeighbours(opsFiles: string[]): ((file: string) => boo
   const dirs = new Set<string>();
   for (const f of opsFiles) {
     if (!f.endsWith('.c') || NOT_KERNEL.test(f)) continue;
-    const d = dirOf(f);
+    const d = dirname(f);
     dirs.add(d);
-    dirs.add(dirOf(d));
+    dirs.add(dirname(d));
     const m = /\/(?:virt|arch\/[\w-]+)\/([\w-]+)$/.exec(d);
     if (m) leaves.add(m[1]);
   }
   if (!dirs.size) return undefined;
   const family = leaves.size ? new RegExp(`/arch/[\\w-]+/(?:${[...leaves].join('|')})(?:/|$)|/virt/(?:${[...leaves].join('|')})(?:/|$)`) : undefined;
-  return (file) => /\.[ch]$/.test(file) && !NOT_KERNEL.test(file) && (dirs.has(dirOf(file)) || !!family?.test(dirOf(file)));
-}
-
-function dirOf(f: string): string {
-  const i = f.lastIndexOf('/');
-  return i < 0 ? '' : f.slice(0, i);
+  return (file) => /\.[ch]$/.test(file) && !NOT_KERNEL.test(file) && (dirs.has(dirname(file)) || !!family?.test(dirname(file)));
 }

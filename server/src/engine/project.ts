@@ -111,6 +111,22 @@ export interface ProjectResult {
   filesParsed: number;
 }
 
+/**
+ * Name -> the files that seem to define it: a line that starts with the name, or with a declaration prefix before it,
+ * followed by `(` (`static int\nfoo(`, `static int foo(`). A superset: the parse decides.
+ */
+function definitionFiles(states: FileState[]): Map<string, FileState[]> {
+  const m = new Map<string, FileState[]>();
+  for (const st of states) {
+    for (const d of st.text.matchAll(/^(?:[A-Za-z_][^\n;=(]*?\b)?([A-Za-z_]\w*)\s*\(/gm)) {
+      const l = m.get(d[1]);
+      if (!l) m.set(d[1], [st]);
+      else if (l[l.length - 1] !== st) l.push(st);
+    }
+  }
+  return m;
+}
+
 const SUBSCRIBER_TEXT = /mmu_(?:interval_)?notifier_ops|hmm_mirror_ops|mmu_interval_|mmu_notifier_register|mmu_notifier_get/;
 const LOCKISH = /\bptl|ptl\b|page_table_lock|pte_offset_map_lock|get_locked_pte|page_check_address|page_vma_mapped_walk|pmd_lock|pud_lock|huge_pte_lock|trans_huge_lock|follow_pte|pte_unmap_unlock|_lockptr/;
 
@@ -205,18 +221,7 @@ export class Project {
    * opened and the definitions parsed on demand.
    */
   allDefinitions(name: string, fromFile: string): Array<{ file: string; fn: FunctionInfo; text: string }> {
-    if (!this.subDefs) {
-      const m = new Map<string, FileState[]>();
-      for (const st of this.sortedFiles()) {
-        if (st.error) continue;
-        for (const d of st.text.matchAll(/^(?:[A-Za-z_][^\n;=(]*?\b)?([A-Za-z_]\w*)\s*\(/gm)) {
-          let l = m.get(d[1]);
-          if (!l) m.set(d[1], (l = []));
-          if (l[l.length - 1] !== st) l.push(st);
-        }
-      }
-      this.subDefs = m;
-    }
+    this.subDefs ??= definitionFiles(this.sortedFiles().filter((st) => !st.error));
     const found: Array<{ file: string; fn: FunctionInfo; text: string; isStatic: boolean }> = [];
     for (const st of this.subDefs.get(name) ?? []) {
       this.ensureParsed(st);
@@ -433,18 +438,7 @@ export class Project {
 
   /** Files that only mention a lock are parsed when a call needs a function they seem to define. */
   private lazyDefinitions(): Map<string, FileState[]> {
-    if (this.lazyDefs) return this.lazyDefs;
-    const m = new Map<string, FileState[]>();
-    for (const st of this.sortedFiles()) {
-      if (st.parsed || st.partial || st.roots || !st.lockish || st.error) continue;
-      for (const d of st.text.matchAll(/^(?:[A-Za-z_][^\n;=]*?\b)?([A-Za-z_]\w*)\s*\(/gm)) {
-        let l = m.get(d[1]);
-        if (!l) m.set(d[1], (l = []));
-        if (!l.includes(st)) l.push(st);
-      }
-    }
-    this.lazyDefs = m;
-    return m;
+    return (this.lazyDefs ??= definitionFiles(this.sortedFiles().filter((st) => !st.parsed && !st.partial && !st.roots && st.lockish && !st.error)));
   }
 
   /**

@@ -12,7 +12,8 @@ export interface ScanProgress {
 export const scannedFiles = new Set<string>();
 
 /** Reads one file from disk as the scan would: undefined when it is not worth analysing. */
-export function readForProject(svc: AuditService, file: string): { text?: string; error?: string } | undefined {
+/** `prefilter` false: the file is wanted whatever it mentions (a subscriber's callee). */
+export function readForProject(svc: AuditService, file: string, prefilter = true): { text?: string; error?: string } | undefined {
   if (svc.isExcluded(file) || !/\.[ch]$/.test(file)) return undefined;
   let buf: Buffer;
   let size: number;
@@ -24,8 +25,10 @@ export function readForProject(svc: AuditService, file: string): { text?: string
   }
   // The pre-filter comes first: a big file that mentions no notifier and no page-table lock (the generated AMD
   // register headers) is simply not relevant; only a relevant file that is too big says it was not analysed.
-  const q = quickScan(buf, svc.extraNames());
-  if (!q.roots && !q.lockish) return undefined;
+  if (prefilter) {
+    const q = quickScan(buf, svc.extraNames());
+    if (!q.roots && !q.lockish) return undefined;
+  }
   if (size > svc.settings.maxFileSize) {
     return { error: `not analysed: ${size} bytes is over notifierAudit.maxFileSize (${svc.settings.maxFileSize} bytes)` };
   }
@@ -62,16 +65,9 @@ export async function scanWorkspace(svc: AuditService, progress?: ScanProgress):
   const wanted = opsFiles.length && svc.settings.enabledRules.some((r) => SUBSCRIBER_RULES.includes(r)) ? subscriberNeighbours(opsFiles) : undefined;
   if (wanted) {
     for (const file of files) {
-      if (scannedFiles.has(file) || !wanted(file) || svc.isExcluded(file)) continue;
-      let buf: Buffer;
-      try {
-        if (statSync(file).size > svc.settings.maxFileSize) continue;
-        buf = readFileSync(file);
-      } catch {
-        continue;
-      }
-      const r = readSource(file, svc.settings.maxFileSize, buf);
-      if (r.text === undefined) continue;
+      if (scannedFiles.has(file) || !wanted(file)) continue;
+      const r = readForProject(svc, file, false);
+      if (r?.text === undefined) continue;
       svc.setDiskFile(file, r.text);
       scannedFiles.add(file);
       added++;

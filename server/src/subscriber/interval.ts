@@ -2,17 +2,17 @@
 // callback sets the sequence under the driver lock on the paths that return true; the mapping path keeps the sequence
 // of mmu_interval_read_begin() and tests mmu_interval_read_retry() with it, under that lock, before it commits.
 import { DRIVER_LOCK, DRIVER_TRYLOCK, DRIVER_UNLOCK } from '../kernel/subscriber';
+import { endingAt, isLockName, isUnlockName, pathFromChain, walkStates } from './paths';
 import { blankComments } from './ops';
 import type { FnRef, Graph } from './walk';
 import { normExpr, unwrap, type Node } from '../parse/syntax';
 import type { CallOp } from '../dataflow/ops';
 import type { PathEvent, RelatedInfo } from '../engine/types';
-import { dirOf, type Callback, type SubFinding, type SubscriberView } from './types';
+import { dirname } from 'node:path';
+import type { Callback, SubFinding, SubscriberView } from './types';
 
 
 const RETRY = new Set(['mmu_interval_read_retry', 'mmu_interval_check_retry']);
-export const isLockName = (n: string): boolean => DRIVER_LOCK.test(n) || (/_lock$/.test(n) && !/unlock|trylock|^lockdep/.test(n));
-export const isUnlockName = (n: string): boolean => DRIVER_UNLOCK.test(n) || /_unlock$/.test(n);
 
 export function intervalFindings(view: SubscriberView, callbacks: Callback[]): SubFinding[] {
   if (!view.model.unknown && view.model.before(5, 5)) return [];
@@ -45,7 +45,7 @@ export function intervalFindings(view: SubscriberView, callbacks: Callback[]): S
     for (const ref of view.functions(file, (t) => /mmu_interval_(?:read_begin|read_retry|check_retry)\s*\(/.test(t))) {
       view.tick();
       const wanted = new Set<string>();
-      for (const c of invalidates) if (dirOf(c.ref.file) === dirOf(file)) for (const l of invalidateLockIds(view, c.ref)) wanted.add(l);
+      for (const c of invalidates) if (dirname(c.ref.file) === dirname(file)) for (const l of invalidateLockIds(view, c.ref)) wanted.add(l);
       out.push(...mappingPath(view, ref, wanted));
     }
   }
@@ -57,25 +57,18 @@ export function intervalFindings(view: SubscriberView, callbacks: Callback[]): S
 function noSetSeq(view: SubscriberView, cb: Callback): SubFinding[] {
   const g = view.graph(cb.ref);
   const nodes = g.cfg.nodes;
-  // State bits: 1 = set_seq called, 2 = a range->event / range->owner test was passed.
-  const parent = new Int32Array(nodes.length * 4).fill(-2);
-  const start = g.cfg.entry * 4;
-  parent[start] = -1;
-  const queue = [start];
   const setsSeq = (op: CallOp): boolean => op.name === 'mmu_interval_set_seq' || view.defs(op.name, cb.ref.file).slice(0, 2).some((d) => /\bmmu_interval_set_seq\s*\(/.test(d.text.slice(d.fn.bodyStart, d.fn.end)));
   const out: SubFinding[] = [];
   const reported = new Set<number>();
-  for (let qi = 0; qi < queue.length; qi++) {
-    const sid = queue[qi];
-    const id = sid >> 2;
-    let st = sid & 3;
-    view.tick();
+  // State bits: 1 = set_seq called, 2 = a range->event / range->owner test was passed.
+  walkStates<number>(g, 0, String, () => view.tick(), (id, state, chain) => {
+    let st = state;
     for (const op of g.ops[id]) {
       if (op.k === 'call' && !(st & 1) && setsSeq(op)) st |= 1;
       if (op.k === 'return' && !(st & 1) && op.value && /^(?:true|1)$/.test(unwrap(op.value).text) && !reported.has(id)) {
         reported.add(id);
         const n = nodes[id].syntax!;
-        const path = pathTo(cb.ref, g, parent, sid, 4);
+        const path = pathFromChain(cb.ref, g, chain());
         path.push({ event: 'return', file: cb.ref.file, line: n.startPosition.row + 1, column: n.startPosition.column + 1, detail: 'true' });
         const deliberate = (st & 2) !== 0;
         out.push({
@@ -92,46 +85,11 @@ function noSetSeq(view: SubscriberView, cb: Callback): SubFinding[] {
         });
       }
     }
-    for (const e of nodes[id].succ) {
-      let ns = st;
-      const syn = nodes[id].syntax;
-      if (nodes[id].kind === 'cond' && syn && /(?:->|\.)\s*(?:event|owner)\b/.test(syn.text)) ns |= 2;
-      const nid = e.to * 4 + ns;
-      if (parent[nid] !== -2) continue;
-      parent[nid] = sid;
-      queue.push(nid);
-    }
-  }
+    const syn = nodes[id].syntax;
+    const tested = nodes[id].kind === 'cond' && !!syn && /(?:->|\.)\s*(?:event|owner)\b/.test(syn.text);
+    return { next: () => (tested ? st | 2 : st) };
+  });
   return out;
-}
-
-/** Witness path of a state-space walk (states are node * width + bits). */
-export function pathTo(ref: FnRef, g: Graph, parent: Int32Array, sid: number, width: number): PathEvent[] {
-  const chain: number[] = [];
-  for (let cur = sid; cur >= 0; cur = parent[cur]) chain.push(Math.floor(cur / width));
-  return pathFromChain(ref, g, chain.reverse());
-}
-
-/** Witness path along a chain of CFG node ids: lock, unlock and interval-notifier calls, and the branches taken. */
-function pathFromChain(ref: FnRef, g: Graph, chain: number[]): PathEvent[] {
-  const ev: PathEvent[] = [{ event: 'entry', file: ref.file, line: ref.fn.line, column: 1, detail: ref.fn.name }];
-  for (let i = 0; i < chain.length; i++) {
-    const n = g.cfg.nodes[chain[i]];
-    for (const op of g.ops[chain[i]]) {
-      if (op.k !== 'call') continue;
-      const p = op.node.startPosition;
-      const at = { file: ref.file, line: p.row + 1, column: p.column + 1 };
-      if (isLockName(op.name) || (DRIVER_TRYLOCK.test(op.name) && op.isCondAtom)) ev.push({ ...at, event: 'lock', lock: op.args[0] ? normExpr(op.args[0].text) : op.name, detail: op.name });
-      else if (isUnlockName(op.name)) ev.push({ ...at, event: 'unlock', lock: op.args[0] ? normExpr(op.args[0].text) : op.name, detail: op.name });
-      else if (/^mmu_interval_|^mmu_notifier_register$|^mmu_interval_notifier_insert$/.test(op.name)) ev.push({ ...at, event: 'call', callee: op.name });
-    }
-    const next = chain[i + 1];
-    if (n.kind === 'cond' && n.syntax && next !== undefined) {
-      const e = n.succ.find((x) => x.to === next);
-      if (e && (e.kind === 'true' || e.kind === 'false')) ev.push({ event: 'branch', file: ref.file, line: n.syntax.startPosition.row + 1, column: n.syntax.startPosition.column + 1, detail: `${n.label} -> ${e.kind}` });
-    }
-  }
-  return ev.length > 200 ? [ev[0], ...ev.slice(ev.length - 199)] : ev;
 }
 
 /** Uses of an identifier in a function's operations: tested, passed on, returned or stored. */
@@ -255,42 +213,28 @@ function invalidateLockIds(view: SubscriberView, ref: FnRef): Set<string> {
  * callbacks of the driver take (`wanted`, when known). Held locks are tracked along paths by identity.
  */
 function retryWithoutLock(view: SubscriberView, ref: FnRef, g: Graph, seqs: string[], wanted: Set<string>): { op: CallOp; path: PathEvent[]; held: string[] } | undefined {
-  const nodes = g.cfg.nodes;
-  const keyOf = (id: number, held: string[]): string => `${id}|${held.join(',')}`;
-  const parent = new Map<string, string | null>();
-  const queue: Array<{ id: number; held: string[] }> = [{ id: g.cfg.entry, held: [] }];
-  parent.set(keyOf(g.cfg.entry, []), null);
-  const chainOf = (key: string): number[] => {
-    const ids: number[] = [];
-    for (let k: string | null | undefined = key; k; k = parent.get(k)) ids.push(Number(k.slice(0, k.indexOf('|'))));
-    return ids.reverse();
-  };
-  for (let qi = 0; qi < queue.length && qi < 20000; qi++) {
-    const { id } = queue[qi];
-    let held = queue[qi].held;
-    view.tick();
+  let found: { op: CallOp; path: PathEvent[]; held: string[] } | undefined;
+  const add = (held: string[], op: CallOp): string[] => [...new Set([...held, lockId(op)])].sort();
+  walkStates<string[]>(g, [], (h) => h.join(','), () => view.tick(), (id, state, chain) => {
+    let held = state;
     let trylock: CallOp | undefined;
     for (const op of g.ops[id]) {
       if (op.k !== 'call') continue;
       if (op.name === 'mmu_interval_read_retry' && op.args.some((a) => seqs.includes(normExpr(a.text))) && (held.length === 0 || (wanted.size > 0 && !held.some((h) => wanted.has(h))))) {
-        const p = op.node.startPosition;
-        const path = pathFromChain(ref, g, chainOf(keyOf(queue[qi].id, queue[qi].held))).filter((e) => !(e.event === 'call' && e.line === p.row + 1 && e.column === p.column + 1));
-        path.push({ event: 'call', file: ref.file, line: p.row + 1, column: p.column + 1, callee: op.name, detail: held.length ? `tested under ${held.join(', ')}, not under the lock the invalidate callback takes (${[...wanted].join(', ')})` : 'tested with no driver lock held' });
-        return { op, path, held };
+        const path = endingAt(pathFromChain(ref, g, chain()), ref.file, op, held.length ? `tested under ${held.join(', ')}, not under the lock the invalidate callback takes (${[...wanted].join(', ')})` : 'tested with no driver lock held');
+        found = { op, path, held };
+        return undefined;
       }
       if (DRIVER_TRYLOCK.test(op.name) && op.isCondAtom) trylock = op;
-      else if (isLockName(op.name)) held = [...new Set([...held, lockId(op)])].sort();
+      else if (isLockName(op.name)) held = add(held, op);
       else if (isUnlockName(op.name)) held = held.filter((h) => h !== lockId(op));
     }
-    for (const e of nodes[id].succ) {
-      let nh = held;
-      if (trylock && (e.kind === 'true') !== !!trylock.condInverted) nh = [...new Set([...held, lockId(trylock)])].sort();
-      if (nh.length > 4) nh = nh.slice(0, 4);
-      const k = keyOf(e.to, nh);
-      if (parent.has(k)) continue;
-      parent.set(k, keyOf(id, queue[qi].held));
-      queue.push({ id: e.to, held: nh });
-    }
-  }
-  return undefined;
+    return {
+      next: (kind) => {
+        const nh = trylock && (kind === 'true') !== !!trylock.condInverted ? add(held, trylock) : held;
+        return nh.length > 4 ? nh.slice(0, 4) : nh;
+      },
+    };
+  }, 20000);
+  return found;
 }

@@ -2,6 +2,7 @@
 // from designated initializers (`static const struct mmu_notifier_ops x = { .invalidate_range_start = f, }`) and from
 // field-by-field assignments (`ops.invalidate_range_start = f;` where ops is declared with one of those types).
 import type { OpsKind } from '../kernel/subscriber';
+import { lineStartsOf, pointAt } from '../parse/ranges';
 
 export interface CallbackDecl {
   kind: OpsKind;
@@ -23,15 +24,6 @@ export function blankComments(text: string): string {
   return text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, (m) => m.replace(/[^\n]/g, ' '));
 }
 
-function lineCol(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let last = -1;
-  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
-    line++;
-    last = i;
-  }
-  return { line, column: offset - last };
-}
 
 const OPS_TYPE = /\bstruct\s+(mmu_notifier_ops|mmu_interval_notifier_ops|hmm_mirror_ops)\b/g;
 
@@ -39,6 +31,11 @@ const OPS_TYPE = /\bstruct\s+(mmu_notifier_ops|mmu_interval_notifier_ops|hmm_mir
 export function findCallbacks(file: string, text: string): CallbackDecl[] {
   if (!text.includes('notifier_ops') && !text.includes('hmm_mirror_ops')) return [];
   const src = blankComments(text);
+  const lines = lineStartsOf(text);
+  const lineCol = (offset: number): { line: number; column: number } => {
+    const p = pointAt(lines, offset);
+    return { line: p.row + 1, column: p.column + 1 };
+  };
   const out: CallbackDecl[] = [];
   const declared = new Map<string, OpsKind>();
   for (const m of src.matchAll(OPS_TYPE)) {
@@ -62,13 +59,13 @@ export function findCallbacks(file: string, text: string): CallbackDecl[] {
     for (const f of body.matchAll(/\.\s*([A-Za-z_]\w*)\s*=\s*&?\s*([A-Za-z_]\w*)\s*[,}\n]/g)) {
       if (f[2] === 'NULL') continue;
       const at = open + f.index!;
-      out.push({ kind, ops: name, field: f[1], fn: f[2], file, ...lineCol(text, at) });
+      out.push({ kind, ops: name, field: f[1], fn: f[2], file, ...lineCol(at) });
     }
   }
   for (const m of src.matchAll(/\b([A-Za-z_]\w*)\s*(?:\.|->)\s*([A-Za-z_]\w*)\s*=\s*&?\s*([A-Za-z_]\w*)\s*;/g)) {
     const kind = declared.get(m[1]) ?? (NOTIFIER_ONLY.has(m[2]) ? 'notifier' : undefined);
     if (!kind || m[3] === 'NULL') continue;
-    out.push({ kind, ops: m[1], field: m[2], fn: m[3], file, ...lineCol(text, m.index!) });
+    out.push({ kind, ops: m[1], field: m[2], fn: m[3], file, ...lineCol(m.index!) });
   }
   return out.sort((a, b) => a.line - b.line || a.column - b.column);
 }

@@ -5,7 +5,7 @@ import type { FnRef } from './walk';
 import { normExpr } from '../parse/syntax';
 import type { CallOp } from '../dataflow/ops';
 import type { PathEvent } from '../engine/types';
-import { pathTo } from './interval';
+import { endingAt, pathFromChain, walkStates } from './paths';
 import type { SubFinding, SubscriberView } from './types';
 
 
@@ -59,27 +59,18 @@ export function registerFindings(view: SubscriberView): SubFinding[] {
 
 function registerUnderLock(view: SubscriberView, ref: FnRef, takes: Map<string, string>): { op: CallOp; path: PathEvent[]; lockAt: { file: string; line: number; column: number } } | undefined {
   const g = view.graph(ref);
-  const nodes = g.cfg.nodes;
-  const parent = new Int32Array(nodes.length * 2).fill(-2);
-  const start = g.cfg.entry * 2;
-  parent[start] = -1;
-  const queue = [start];
-  const lockAt = new Map<number, { file: string; line: number; column: number }>();
-  for (let qi = 0; qi < queue.length; qi++) {
-    const sid = queue[qi];
-    const id = sid >> 1;
-    let held = sid & 1;
-    view.tick();
+  let found: { op: CallOp; path: PathEvent[]; lockAt: { file: string; line: number; column: number } } | undefined;
+  walkStates<number>(g, 0, String, () => view.tick(), (id, state, chain) => {
+    let held = state;
     let cond: { op: CallOp; lockedWhenTrue: boolean } | undefined;
     for (const op of g.ops[id]) {
       if (op.k !== 'call') continue;
       if (held && takes.has(op.name) && op.name !== ref.fn.name) {
-        const p = op.node.startPosition;
-        // The path's last node holds the registration itself: it is added once, below, with what it does.
-        const path = pathTo(ref, g, parent, sid, 2).filter((e) => !(e.event === 'call' && e.line === p.row + 1 && e.column === p.column + 1));
-        path.push({ event: 'call', file: ref.file, line: p.row + 1, column: p.column + 1, callee: op.name, detail: `${takes.get(op.name)}() takes the mmap lock` });
-        const first = path.find((e) => e.event === 'lock' && /mmap/.test(`${e.lock} ${e.detail}`));
-        return { op, path: path.map((e) => (e.event === 'lock' && /mmap/.test(`${e.lock} ${e.detail}`) ? { ...e, lock: 'mm->mmap_lock' } : e)), lockAt: first ? { file: first.file, line: first.line, column: first.column } : lockAt.get(id) ?? { file: ref.file, line: ref.fn.line, column: 1 } };
+        const isMmap = (e: PathEvent): boolean => e.event === 'lock' && /mmap/.test(`${e.lock} ${e.detail}`);
+        const path = endingAt(pathFromChain(ref, g, chain()), ref.file, op, `${takes.get(op.name)}() takes the mmap lock`);
+        const first = path.find(isMmap);
+        found = { op, path: path.map((e) => (isMmap(e) ? { ...e, lock: 'mm->mmap_lock' } : e)), lockAt: first ? { file: first.file, line: first.line, column: first.column } : { file: ref.file, line: ref.fn.line, column: 1 } };
+        return undefined;
       }
       if (!mmapArg(op)) continue;
       if (MMAP_TRYLOCK.test(op.name) && op.isCondAtom) cond = { op, lockedWhenTrue: !op.condInverted };
@@ -87,14 +78,7 @@ function registerUnderLock(view: SubscriberView, ref: FnRef, takes: Map<string, 
       else if (MMAP_LOCK.test(op.name)) held = 1;
       else if (MMAP_UNLOCK.test(op.name)) held = 0;
     }
-    for (const e of nodes[id].succ) {
-      let nh = held;
-      if (cond && (e.kind === 'true' || e.kind === 'false')) nh = (e.kind === 'true') === cond.lockedWhenTrue ? 1 : held;
-      const nid = e.to * 2 + nh;
-      if (parent[nid] !== -2) continue;
-      parent[nid] = sid;
-      queue.push(nid);
-    }
-  }
-  return undefined;
+    return { next: (kind) => (cond && (kind === 'true' || kind === 'false') && (kind === 'true') === cond.lockedWhenTrue ? 1 : held) };
+  });
+  return found;
 }

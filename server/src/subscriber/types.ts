@@ -39,6 +39,3 @@ export interface SubFinding {
 
 /** A callback with its definition. */
 export type Callback = CallbackDecl & { ref: FnRef };
-
-/** The directory part of a path. */
-export const dirOf = (f: string): string => f.slice(0, Math.max(0, f.lastIndexOf('/')));
